@@ -1,0 +1,1 @@
+"""Training experiments that check the theory's predictions on real networks."""

@@ -1,0 +1,1 @@
+"""Symbolic derivations of the paper's Sec. 3 (the only place that builds SymPy expressions)."""

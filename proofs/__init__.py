@@ -1,0 +1,1 @@
+"""Regenerated symbolic derivations: ``python -m proofs`` / ``gstheory derive``."""
