@@ -1,0 +1,92 @@
+"""``gstheory run``: run a training experiment and print its predictions' verdicts.
+
+Usage::
+
+    gstheory run --list
+    gstheory run EXPERIMENT [--preset quick|paper|smoke] [--seeds N]
+                 [--device auto|cpu|cuda] [--out DIR] [--set key=value ...] [--json]
+
+The exit status is 0 whenever the run completed, whatever the verdicts (a refuted
+prediction is a result, not a failure); 2 on bad input, which is detected before any
+training starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from gstheory.cli.common import CliError, emit_json
+
+from . import harness
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``gstheory run``."""
+    parser.add_argument("experiment", nargs="?", help="experiment name (see --list)")
+    parser.add_argument("--list", action="store_true", dest="list_only",
+                        help="list the registered experiments and their presets")
+    parser.add_argument("--preset", default="quick",
+                        help="quick (CPU, minutes), paper (the authors' settings) or smoke")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help="number of seeds (0..N-1); default: the preset's")
+    parser.add_argument("--device", default="auto", choices=harness.DEVICES,
+                        help="auto (CUDA if present), cpu or cuda")
+    parser.add_argument("--out", default="results", help="output root (default: results)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        dest="overrides", help="override a config field (repeatable)")
+    parser.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument("--fresh", action="store_true",
+                        help="recompute every seed (ignore finished seed files)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _listing() -> list[dict]:
+    out = []
+    for name in harness.names():
+        exp = harness.get(name)
+        out.append({"name": name, "paper_ref": exp.paper_ref,
+                    "description": exp.description, "presets": list(exp.presets)})
+    return out
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Run the experiment (or list them); return the exit status."""
+    if args.list_only:
+        rows = _listing()
+        if args.json:
+            emit_json({"experiments": rows})
+        else:
+            for r in rows:
+                print(f"{r['name']:<20} {r['paper_ref']:<22} {r['description']} "
+                      f"[presets: {', '.join(r['presets'])}]")
+        return 0
+    if not args.experiment:
+        raise CliError("missing EXPERIMENT; valid experiments: " + ", ".join(harness.names()))
+    if args.seeds is not None and args.seeds < 1:
+        raise CliError(f"--seeds={args.seeds}: must be an integer >= 1")
+    overrides = harness.parse_set(args.overrides)
+    result = harness.run_experiment(
+        args.experiment, preset=args.preset, seeds=args.seeds, device=args.device,
+        out_dir=args.out, overrides=overrides, progress=not args.no_progress and not args.json,
+        figures=not args.no_figures, resume=not args.fresh)
+    if args.json:
+        doc = result.to_dict()
+        doc["result_path"] = str(result.path)
+        emit_json(doc)
+        return 0
+    t = result.timings
+    print(f"{result.experiment} ({harness.get(result.experiment).paper_ref}), preset "
+          f"{result.preset}, seeds {result.seeds}, device {result.device['type']}: "
+          f"{t['total_s']:.1f} s ({len(t['resumed_seeds'])} seed(s) resumed)")
+    n_ok = sum(p.confirmed for p in result.predictions)
+    print(f"predictions: {n_ok}/{len(result.predictions)} confirmed")
+    for p in result.predictions:
+        print("  " + p.line())
+        print(f"      {p.statement}")
+    print(f"results: {result.path}")
+    for f in result.figures:
+        print(f"figure:  {f}")
+    sys.stdout.flush()
+    return 0

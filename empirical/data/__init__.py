@@ -1,0 +1,1 @@
+"""Data sets of the experiments: synthetic constructions and offline loaders."""

@@ -1,0 +1,611 @@
+r"""The experiment harness: a registry of experiments, presets, predictions and runs.
+
+An experiment is a subclass of :class:`Experiment` registered with :func:`register`. It
+declares frozen-dataclass configurations (``presets``: ``quick`` for a CPU in minutes,
+``paper`` for the authors' settings, ``smoke`` for a seconds-long check), runs a list of
+seeds (vectorised where the architecture allows), summarises the per-seed results into
+metrics, checks named, falsifiable :class:`Prediction` s against those metrics, and draws
+PNG figures.
+
+:func:`run_experiment` is the one engine. It validates everything *before* any training
+(experiment and preset names, overrides, device, writability of the output directory),
+writes ``out_dir/<experiment>/<preset>/seed-<k>.json`` atomically as seeds finish (a
+resumed run skips the seeds whose file exists with the same configuration), then
+``result.json`` with the configuration, seeds, versions, device, timings, metrics,
+predictions and figures.
+
+Experiment modules live in ``empirical/experiments/<name_with_underscores>.py`` and are
+found with :mod:`pkgutil`; nothing needs to be added to a shared list.
+
+Paper: the experiments of Sec. 1 (Fig. 1), Sec. 4 and App. B of Pezeshki et al. (2021).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+import hashlib
+import importlib
+import json
+import os
+import pkgutil
+import platform
+import sys
+import tempfile
+import time
+import typing
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gstheory import validation as check
+
+#: presets every experiment must define.
+REQUIRED_PRESETS = ("quick", "paper", "smoke")
+#: accepted values of the ``device`` argument.
+DEVICES = ("auto", "cpu", "cuda")
+#: file name of a run's summary.
+RESULT_FILE = "result.json"
+
+# Whether progress bars are shown (set by run_experiment; read by :func:`progress`).
+_PROGRESS: contextvars.ContextVar[bool] = contextvars.ContextVar("gst_progress", default=False)
+
+
+# --------------------------------------------------------------------------- configs
+class Config:
+    """Mixin for experiment configurations (use with ``@dataclass(frozen=True)``).
+
+    Subclasses override :meth:`validate` to check their fields (raise ``ValueError``
+    through :mod:`gstheory.validation`); it runs on construction, so a preset or an
+    override with a value out of range fails before any training starts. A field named
+    ``seeds`` (int) gives the default number of seeds.
+    """
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check the fields; raise ``ValueError`` naming a bad one. Default: nothing."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The configuration as a JSON-able dict."""
+        return _plain(dataclasses.asdict(self))
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def config_fingerprint(config: Any) -> str:
+    """A short stable hash of a configuration (decides whether a seed file is reusable)."""
+    text = json.dumps(_plain(dataclasses.asdict(config)), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _coerce(name: str, kind: Any, current: Any, value: Any) -> Any:
+    """Convert ``value`` (possibly a CLI string) to the type of field ``name``."""
+    origin = typing.get_origin(kind)
+    args = typing.get_args(kind)
+    if origin is typing.Union or (origin is not None and str(origin) == "types.UnionType"):
+        non_none = [a for a in args if a is not type(None)]
+        if isinstance(value, str) and value.lower() in ("none", "null"):
+            return None
+        if value is None:
+            return None
+        kind = non_none[0] if non_none else type(current)
+        origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if kind is bool or (kind is Any and isinstance(current, bool)):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in _TRUE + _FALSE:
+            return value.lower() in _TRUE
+        raise check.fail(name, value, "must be a boolean (true/false)")
+    if kind is int:
+        if isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:
+                raise check.fail(name, value, "must be an integer") from None
+        return check.integer(name, value)
+    if kind is float:
+        try:
+            return check.finite_scalar(name, float(value) if isinstance(value, str)
+                                       else value)
+        except ValueError:
+            raise check.fail(name, value, "must be a finite real number") from None
+    if kind is str:
+        if not isinstance(value, str):
+            raise check.fail(name, value, "must be a string")
+        return value
+    if origin is tuple:
+        items = value.split(",") if isinstance(value, str) else list(value)
+        items = [i.strip() if isinstance(i, str) else i for i in items]
+        items = [i for i in items if i != ""]
+        elem = args[0] if args else (type(current[0]) if current else str)
+        return tuple(_coerce(name, elem, None, i) for i in items)
+    return value
+
+
+def apply_overrides(config: Any, overrides: Mapping[str, Any] | None) -> Any:
+    """A copy of ``config`` with ``overrides`` (field -> value) applied and validated.
+
+    Values may be strings (from ``--set key=value``): they are converted to the field's
+    type (bool accepts true/false/1/0/yes/no; tuples are comma-separated).
+
+    Raises:
+        ValueError: an unknown field (the message lists the valid ones), a value of the
+            wrong type, or a value the configuration's ``validate`` refuses.
+    """
+    if not overrides:
+        return config
+    fields = {f.name: f for f in dataclasses.fields(config)}
+    hints = typing.get_type_hints(type(config))
+    changes = {}
+    for key, value in overrides.items():
+        if key not in fields:
+            raise ValueError(f"override {key}={value!r}: unknown setting of "
+                             f"{type(config).__name__}; valid settings: "
+                             + ", ".join(sorted(fields)))
+        changes[key] = _coerce(key, hints.get(key, Any), getattr(config, key), value)
+    return dataclasses.replace(config, **changes)
+
+
+def parse_set(items: Sequence[str] | None) -> dict[str, str]:
+    """Parse ``["a=1", "b=x"]`` (the CLI's ``--set``) into a dict; refuse malformed ones."""
+    out: dict[str, str] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set {item!r}: expected key=value")
+        out[key.strip()] = value.strip()
+    return out
+
+
+# --------------------------------------------------------------------------- predictions
+@dataclass(frozen=True)
+class Prediction:
+    """One named, falsifiable prediction of the theory and its verdict on a run.
+
+    Attributes:
+        name: short identifier (kebab-case), stable across runs.
+        statement: the prediction in words, with its threshold.
+        confirmed: the verdict.
+        evidence: the numbers that decided it (JSON-able).
+    """
+
+    name: str
+    statement: str
+    confirmed: bool
+    evidence: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise check.fail("name", self.name, "must be a non-empty string")
+        object.__setattr__(self, "confirmed", bool(self.confirmed))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form: name, statement, confirmed, evidence."""
+        return {"name": self.name, "statement": self.statement,
+                "confirmed": self.confirmed, "evidence": _jsonable(self.evidence)}
+
+    def line(self) -> str:
+        """One printable line: verdict, name and evidence."""
+        ev = ", ".join(f"{k}={_fmt(v)}" for k, v in self.evidence.items())
+        return f"[{'CONFIRMED' if self.confirmed else 'REFUTED'}] {self.name}: {ev}"
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_fmt(x)}" for k, x in v.items()) + "}"
+    return str(v)
+
+
+def _jsonable(obj: Any) -> Any:
+    """Plain JSON types (numpy arrays and scalars converted); non-finite floats raise."""
+    from gstheory.cli.common import to_jsonable
+    return to_jsonable(obj)
+
+
+# --------------------------------------------------------------------------- experiments
+class Experiment:
+    """Base class of an experiment; subclass it and decorate with :func:`register`.
+
+    Class attributes:
+        name: registry key (kebab-case, e.g. ``"two-moons"``).
+        paper_ref: where the paper shows it (``"Fig. 1a-c, App. B"``).
+        description: one line.
+        presets: ``{"quick": Config, "paper": Config, "smoke": Config, ...}``.
+        seed_chunk: how many seeds :func:`run_experiment` hands to :meth:`run_seeds` at a
+            time (``None``: all at once; a smaller chunk gives finer-grained resume).
+    """
+
+    name: str = ""
+    paper_ref: str = ""
+    description: str = ""
+    presets: dict[str, Any] = {}
+    seed_chunk: int | None = None
+
+    def default_seeds(self, config: Any) -> int:
+        """Number of seeds of a run when none is given (the config's ``seeds`` field)."""
+        return int(getattr(config, "seeds", 1))
+
+    def run_seeds(self, config: Any, seeds: list[int], device: Any) -> dict[int, dict]:
+        """Train/compute every seed in ``seeds``; return ``{seed: raw JSON-able dict}``."""
+        raise NotImplementedError
+
+    def summarize(self, config: Any, per_seed: dict[int, dict]) -> dict:
+        """Metrics (JSON-able) from the raw per-seed results."""
+        raise NotImplementedError
+
+    def predictions(self, config: Any, metrics: dict) -> list[Prediction]:
+        """The experiment's predictions checked against ``metrics``."""
+        raise NotImplementedError
+
+    def figures(self, config: Any, per_seed: dict[int, dict], metrics: dict,
+                out_dir: Path) -> list[Path]:
+        """Draw PNG figures into ``out_dir``; return their paths. Default: none."""
+        return []
+
+
+_REGISTRY: dict[str, Experiment] = {}
+_DISCOVERED = False
+
+
+def register(cls: type[Experiment]) -> type[Experiment]:
+    """Class decorator: add an experiment to the registry (validating its declaration).
+
+    Raises:
+        ValueError: no name, a preset missing or not a dataclass, or the name already
+            taken by a different class.
+    """
+    name = getattr(cls, "name", "")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"experiment class {cls.__name__}: must set a non-empty `name`")
+    missing = [p for p in REQUIRED_PRESETS if p not in cls.presets]
+    if missing:
+        raise ValueError(f"experiment {name!r}: missing preset(s) {', '.join(missing)} "
+                         f"(required: {', '.join(REQUIRED_PRESETS)})")
+    for pname, cfg in cls.presets.items():
+        if not dataclasses.is_dataclass(cfg) or isinstance(cfg, type):
+            raise ValueError(f"experiment {name!r}: preset {pname!r} must be a dataclass "
+                             "instance")
+    old = _REGISTRY.get(name)
+    if old is not None and (type(old).__qualname__, type(old).__module__) != \
+            (cls.__qualname__, cls.__module__):
+        raise ValueError(f"experiment name {name!r} already registered by "
+                         f"{type(old).__module__}.{type(old).__qualname__}")
+    _REGISTRY[name] = cls()
+    return cls
+
+
+def discover() -> None:
+    """Import every module of :mod:`empirical.experiments` (they register themselves)."""
+    global _DISCOVERED
+    if _DISCOVERED:
+        return
+    pkg = importlib.import_module("empirical.experiments")
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{pkg.__name__}.{info.name}")
+    _DISCOVERED = True
+
+
+def names() -> list[str]:
+    """Sorted names of every registered experiment."""
+    discover()
+    return sorted(_REGISTRY)
+
+
+def get(name: str) -> Experiment:
+    """The registered experiment called ``name``.
+
+    Raises:
+        ValueError: unknown name; the message lists the valid ones.
+    """
+    discover()
+    if name not in _REGISTRY:
+        raise ValueError(f"experiment={name!r}: unknown experiment; valid experiments: "
+                         + ", ".join(sorted(_REGISTRY)))
+    return _REGISTRY[name]
+
+
+def get_config(name: str, preset: str = "quick",
+               overrides: Mapping[str, Any] | None = None) -> Any:
+    """The configuration of ``name`` under ``preset`` with ``overrides`` applied.
+
+    Raises:
+        ValueError: unknown experiment or preset (listing the valid ones), bad override.
+    """
+    exp = get(name)
+    if preset not in exp.presets:
+        raise ValueError(f"preset={preset!r}: unknown preset of {name}; valid presets: "
+                         + ", ".join(exp.presets))
+    return apply_overrides(exp.presets[preset], overrides)
+
+
+# --------------------------------------------------------------------------- devices, io
+def resolve_device(device: str = "auto") -> Any:
+    """``"auto"`` -> CUDA if available else CPU; ``"cuda"`` without CUDA is an error.
+
+    Returns:
+        a ``torch.device``.
+
+    Raises:
+        ValueError: unknown device name, or ``cuda`` requested where there is none.
+    """
+    check.choice("device", device, DEVICES)
+    import torch
+    has_cuda = torch.cuda.is_available()
+    if device == "cuda" and not has_cuda:
+        raise ValueError("device='cuda': no CUDA device is available on this machine "
+                         "(torch.cuda.is_available() is False); use --device cpu or auto")
+    if device == "auto":
+        device = "cuda" if has_cuda else "cpu"
+    return torch.device(device)
+
+
+def device_info(device: Any) -> dict[str, Any]:
+    """Type, name and thread count of a torch device (for result.json)."""
+    import torch
+    info = {"type": device.type, "torch_threads": torch.get_num_threads()}
+    if device.type == "cuda":
+        info["name"] = torch.cuda.get_device_name(device)
+    else:
+        info["name"] = platform.processor() or platform.machine()
+    return info
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the libraries that decide the numbers."""
+    import numpy
+    import torch
+
+    import gstheory
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "numpy": numpy.__version__, "gstheory": getattr(gstheory, "__version__", "?"),
+            "platform": platform.platform()}
+
+
+def ensure_writable(directory: Path) -> Path:
+    """Create ``directory`` if needed and prove a file can be written there.
+
+    Raises:
+        ValueError: the directory cannot be created or written (one line, naming it).
+    """
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=directory)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ValueError(f"out={str(directory)!r}: output directory is not writable "
+                         f"({exc.strerror or exc})") from None
+    return directory
+
+
+def write_json_atomic(path: Path, obj: Any) -> Path:
+    """Write ``obj`` as JSON to ``path`` atomically (temp file in the same dir, replace)."""
+    path = Path(path)
+    text = json.dumps(_jsonable(obj), indent=1)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def progress(iterable: Iterable | None = None, *, total: int | None = None,
+             desc: str = "", leave: bool = False) -> Any:
+    """A tqdm bar when the current run shows progress, else a silent iterator.
+
+    Experiments wrap their long loops in it: ``for step in progress(range(n), desc=...)``.
+    """
+    if iterable is None:
+        iterable = range(total or 0)
+    if _PROGRESS.get():
+        from tqdm.auto import tqdm
+        return tqdm(iterable, total=total, desc=desc, leave=leave, file=sys.stderr,
+                    dynamic_ncols=True, mininterval=0.5)
+    return iterable
+
+
+# --------------------------------------------------------------------------- running
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of :func:`run_experiment` (also written to ``result.json``)."""
+
+    experiment: str
+    preset: str
+    config: dict
+    seeds: list
+    device: dict
+    versions: dict
+    timings: dict
+    metrics: dict
+    predictions: list
+    figures: list
+    path: Path
+    per_seed: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def all_confirmed(self) -> bool:
+        """Whether every prediction was confirmed."""
+        return all(p.confirmed for p in self.predictions)
+
+    def prediction(self, name: str) -> Prediction:
+        """The prediction called ``name`` (``KeyError`` if absent)."""
+        for p in self.predictions:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """What ``result.json`` holds."""
+        return {"experiment": self.experiment, "preset": self.preset,
+                "config": self.config, "seeds": list(self.seeds), "device": self.device,
+                "versions": self.versions, "timings": self.timings,
+                "metrics": self.metrics,
+                "predictions": [p.to_dict() for p in self.predictions],
+                "all_confirmed": self.all_confirmed,
+                "figures": [str(f) for f in self.figures]}
+
+
+def _seed_list(seeds: int | Sequence[int] | None, default: int) -> list[int]:
+    if seeds is None:
+        seeds = default
+    if isinstance(seeds, (int,)) and not isinstance(seeds, bool):
+        n = check.integer("seeds", seeds, minimum=1)
+        return list(range(n))
+    out = [check.integer("seeds", s, minimum=0) for s in seeds]
+    if not out:
+        raise check.fail("seeds", seeds, "must name at least one seed")
+    if len(set(out)) != len(out):
+        raise check.fail("seeds", seeds, "must not repeat a seed")
+    return out
+
+
+def _load_seed(path: Path, fingerprint: str) -> dict | None:
+    """A finished seed's raw result if its file exists and matches the configuration."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("fingerprint") != fingerprint or "result" not in data:
+        return None
+    return data["result"]
+
+
+def _chunks(items: list[int], size: int | None) -> Iterator[list[int]]:
+    size = len(items) if not size else size
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def run_experiment(name: str, preset: str = "quick", seeds: int | Sequence[int] | None = None,
+                   device: str = "auto", out_dir: str | Path = "results",
+                   overrides: Mapping[str, Any] | None = None, progress: bool = True,
+                   figures: bool = True, resume: bool = True) -> RunResult:
+    """Run (or resume) an experiment, check its predictions, write its results.
+
+    Arguments:
+        name: registered experiment name (see :func:`names`).
+        preset: ``quick`` / ``paper`` / ``smoke`` (or another preset it declares).
+        seeds: number of seeds ``N`` (seeds ``0..N-1``) or an explicit list; default the
+            preset's ``seeds``.
+        device: ``auto`` / ``cpu`` / ``cuda``.
+        out_dir: root of the results; files go to ``out_dir/<name>/<preset>/``.
+        overrides: field -> value changes of the preset's configuration.
+        progress: show tqdm progress bars.
+        figures: draw the PNG figures.
+        resume: reuse finished seeds' files written with the same configuration.
+
+    Returns:
+        the :class:`RunResult` (also written to ``result.json``).
+
+    Raises:
+        ValueError: unknown experiment/preset, bad override or seeds, missing device,
+            unwritable output directory: all detected before any training.
+    """
+    t_start = time.perf_counter()
+    exp = get(name)
+    config = get_config(name, preset, overrides)
+    seed_list = _seed_list(seeds, exp.default_seeds(config))
+    dev = resolve_device(device)
+    run_dir = ensure_writable(Path(out_dir) / name / preset)
+    fingerprint = config_fingerprint(config)
+
+    per_seed: dict[int, dict] = {}
+    resumed: list[int] = []
+    if resume:
+        for s in seed_list:
+            raw = _load_seed(run_dir / f"seed-{s}.json", fingerprint)
+            if raw is not None:
+                per_seed[s] = raw
+                resumed.append(s)
+    todo = [s for s in seed_list if s not in per_seed]
+
+    token = _PROGRESS.set(bool(progress))
+    try:
+        t0 = time.perf_counter()
+        chunk_times = []
+        for chunk in _chunks(todo, exp.seed_chunk):
+            tc = time.perf_counter()
+            out = exp.run_seeds(config, list(chunk), dev)
+            missing = [s for s in chunk if s not in out]
+            if missing:
+                raise RuntimeError(f"experiment {name}: run_seeds returned no result for "
+                                   f"seed(s) {missing}")
+            dt = time.perf_counter() - tc
+            chunk_times.append({"seeds": list(chunk), "seconds": dt})
+            for s in chunk:
+                per_seed[s] = _jsonable(out[s])
+                write_json_atomic(run_dir / f"seed-{s}.json",
+                                  {"experiment": name, "preset": preset, "seed": s,
+                                   "fingerprint": fingerprint, "config": config.to_dict()
+                                   if hasattr(config, "to_dict") else
+                                   dataclasses.asdict(config),
+                                   "device": str(dev), "seconds": dt / len(chunk),
+                                   "result": per_seed[s]})
+        t_train = time.perf_counter() - t0
+    finally:
+        _PROGRESS.reset(token)
+
+    ordered = {s: per_seed[s] for s in seed_list}
+    t1 = time.perf_counter()
+    metrics = _jsonable(exp.summarize(config, ordered))
+    t_sum = time.perf_counter() - t1
+    preds = list(exp.predictions(config, metrics))
+    for p in preds:
+        if not isinstance(p, Prediction):
+            raise TypeError(f"experiment {name}: predictions() must return Prediction "
+                            f"objects, got {type(p).__name__}")
+    t2 = time.perf_counter()
+    figs: list[Path] = []
+    if figures:
+        import matplotlib
+        matplotlib.use("Agg")
+        figs = [Path(f) for f in exp.figures(config, ordered, metrics, run_dir)]
+    t_fig = time.perf_counter() - t2
+
+    timings = {"total_s": time.perf_counter() - t_start, "train_s": t_train,
+               "summarize_s": t_sum, "figures_s": t_fig, "chunks": chunk_times,
+               "computed_seeds": todo, "resumed_seeds": resumed}
+    result = RunResult(
+        experiment=name, preset=preset,
+        config=config.to_dict() if hasattr(config, "to_dict") else
+        _plain(dataclasses.asdict(config)),
+        seeds=seed_list, device=device_info(dev), versions=versions(), timings=timings,
+        metrics=metrics, predictions=preds, figures=figs, path=run_dir / RESULT_FILE,
+        per_seed=ordered)
+    write_json_atomic(result.path, result.to_dict())
+    return result
+
+
+__all__ = [
+    "Config", "Experiment", "Prediction", "RunResult", "apply_overrides",
+    "config_fingerprint", "discover", "ensure_writable", "get", "get_config", "names",
+    "parse_set", "progress", "register", "resolve_device", "run_experiment",
+    "write_json_atomic",
+]

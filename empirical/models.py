@@ -1,0 +1,229 @@
+r"""Networks of the experiments: plain MLPs and the same MLPs stacked over seeds.
+
+:class:`MLP` is an ordinary ``torch.nn`` network (PyTorch default initialisation), used as
+the per-seed reference and to draw each seed's initial weights. :class:`BatchedMLP` holds
+``S`` independent copies of one MLP architecture as stacked weight tensors of shape
+``(S, fan_in, fan_out)`` and evaluates all of them with batched matrix products
+(``torch.baddbmm``): ``S`` seeds (or seeds x variants) train as one model. Copies never
+interact: BatchNorm statistics are taken per copy, dropout masks are drawn per copy from
+the copy's own generator, and every loss used with it is a sum of per-copy losses.
+
+Paper: the 2-500-1 ReLU network of Fig. 1 and its App. B variants (dropout and BatchNorm
+on the hidden pre-activations, five linear layers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from gstheory import validation as check
+
+
+def _widths(widths: Sequence[int]) -> tuple[int, ...]:
+    widths = tuple(int(check.integer("widths", w, minimum=1)) for w in widths)
+    if len(widths) < 2:
+        raise check.fail("widths", widths, "needs at least an input and an output width")
+    return widths
+
+
+class MLP(nn.Module):
+    r"""Fully connected ReLU network ``widths[0] -> ... -> widths[-1]``.
+
+    Each hidden block is ``Linear -> [BatchNorm1d] -> [Dropout(p)] -> ReLU`` (normalisation
+    and dropout act on the pre-activations, as in the authors' App. B variants); the last
+    layer is linear. Weights use PyTorch's default initialisation.
+
+    Arguments:
+        widths: layer widths, e.g. ``(2, 500, 1)``.
+        dropout: dropout probability on hidden pre-activations (0 = none), in [0, 1).
+        batchnorm: BatchNorm1d on hidden pre-activations.
+
+    Raises:
+        ValueError: bad widths or dropout.
+    """
+
+    def __init__(self, widths: Sequence[int], dropout: float = 0.0,
+                 batchnorm: bool = False) -> None:
+        super().__init__()
+        self.widths = _widths(widths)
+        self.dropout = float(check.finite_scalar("dropout", dropout))
+        if not 0.0 <= self.dropout < 1.0:
+            raise check.fail("dropout", dropout, "must lie in [0, 1)")
+        self.batchnorm = bool(batchnorm)
+        layers: list[nn.Module] = []
+        for i, (a, b) in enumerate(zip(self.widths[:-1], self.widths[1:])):
+            layers.append(nn.Linear(a, b))
+            if i < len(self.widths) - 2:
+                if self.batchnorm:
+                    layers.append(nn.BatchNorm1d(b))
+                if self.dropout > 0:
+                    layers.append(nn.Dropout(self.dropout))
+                layers.append(nn.ReLU())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of shape ``(n,)`` when the output width is 1, else ``(n, out)``."""
+        out = self.net(x)
+        return out.squeeze(-1) if self.widths[-1] == 1 else out
+
+
+def init_mlps(widths: Sequence[int], seeds: Sequence[int], *, dropout: float = 0.0,
+              batchnorm: bool = False, dtype: torch.dtype = torch.float32) -> list[MLP]:
+    """One :class:`MLP` per seed, each initialised after ``torch.manual_seed(seed)``.
+
+    This is exactly what a per-seed script does, so a :class:`BatchedMLP` built from these
+    modules starts from the same weights as the ordinary loop it replaces.
+    """
+    out = []
+    for s in seeds:
+        torch.manual_seed(int(check.integer("seed", s, minimum=0)))
+        out.append(MLP(widths, dropout=dropout, batchnorm=batchnorm).to(dtype))
+    return out
+
+
+class BatchedMLP(nn.Module):
+    r"""``S`` copies of an :class:`MLP` architecture as stacked weight tensors.
+
+    Parameters: ``weights[l]`` of shape ``(S, fan_in, fan_out)``, ``biases[l]`` of shape
+    ``(S, 1, fan_out)``; with BatchNorm also ``bn_weight[l]``/``bn_bias[l]`` of shape
+    ``(S, 1, width)`` and buffers ``running_mean``/``running_var`` (momentum 0.1, unbiased
+    running variance, eps 1e-5: ``nn.BatchNorm1d``'s semantics, per copy).
+
+    Build it with :meth:`from_modules` (exact copies of given networks).
+    """
+
+    BN_EPS = 1e-5
+    BN_MOMENTUM = 0.1
+
+    def __init__(self, widths: Sequence[int], copies: int, *, dropout: float = 0.0,
+                 batchnorm: bool = False, dropout_seeds: Sequence[int] | None = None,
+                 dtype: torch.dtype = torch.float32) -> None:
+        super().__init__()
+        self.widths = _widths(widths)
+        self.copies = check.integer("copies", copies, minimum=1)
+        self.dropout = float(dropout)
+        if not 0.0 <= self.dropout < 1.0:
+            raise check.fail("dropout", dropout, "must lie in [0, 1)")
+        self.batchnorm = bool(batchnorm)
+        S = self.copies
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.zeros(S, a, b, dtype=dtype))
+            for a, b in zip(self.widths[:-1], self.widths[1:]))
+        self.biases = nn.ParameterList(
+            nn.Parameter(torch.zeros(S, 1, b, dtype=dtype)) for b in self.widths[1:])
+        hidden = self.widths[1:-1]
+        if self.batchnorm:
+            self.bn_weight = nn.ParameterList(
+                nn.Parameter(torch.ones(S, 1, w, dtype=dtype)) for w in hidden)
+            self.bn_bias = nn.ParameterList(
+                nn.Parameter(torch.zeros(S, 1, w, dtype=dtype)) for w in hidden)
+            for i, w in enumerate(hidden):
+                self.register_buffer(f"running_mean_{i}", torch.zeros(S, 1, w, dtype=dtype))
+                self.register_buffer(f"running_var_{i}", torch.ones(S, 1, w, dtype=dtype))
+        seeds = list(range(S)) if dropout_seeds is None else list(dropout_seeds)
+        if len(seeds) != S:
+            raise check.fail("dropout_seeds", seeds, f"must have {S} entries")
+        self._generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
+
+    @classmethod
+    def from_modules(cls, modules: Sequence[MLP], *,
+                     dropout_seeds: Sequence[int] | None = None) -> BatchedMLP:
+        """Stack the parameters (and BatchNorm buffers) of same-architecture MLPs."""
+        if not modules:
+            raise check.fail("modules", modules, "must contain at least one MLP")
+        first = modules[0]
+        for m in modules:
+            if (m.widths, m.dropout, m.batchnorm) != \
+                    (first.widths, first.dropout, first.batchnorm):
+                raise ValueError("modules: every MLP must share widths, dropout and "
+                                 "batchnorm")
+        dtype = next(first.parameters()).dtype
+        out = cls(first.widths, len(modules), dropout=first.dropout,
+                  batchnorm=first.batchnorm, dropout_seeds=dropout_seeds, dtype=dtype)
+        with torch.no_grad():
+            for k, m in enumerate(modules):
+                lin = [x for x in m.net if isinstance(x, nn.Linear)]
+                bns = [x for x in m.net if isinstance(x, nn.BatchNorm1d)]
+                for l, layer in enumerate(lin):
+                    out.weights[l][k].copy_(layer.weight.T)
+                    out.biases[l][k, 0].copy_(layer.bias)
+                for l, bn in enumerate(bns):
+                    out.bn_weight[l][k, 0].copy_(bn.weight)
+                    out.bn_bias[l][k, 0].copy_(bn.bias)
+                    getattr(out, f"running_mean_{l}")[k, 0].copy_(bn.running_mean)
+                    getattr(out, f"running_var_{l}")[k, 0].copy_(bn.running_var)
+        return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Outputs of every copy.
+
+        Arguments:
+            x: ``(S, n, d)`` (each copy its own inputs) or ``(n, d)`` (shared inputs).
+
+        Returns:
+            ``(S, n)`` logits when the output width is 1, else ``(S, n, out)``.
+        """
+        S = self.copies
+        if x.dim() == 2:
+            x = x.unsqueeze(0).expand(S, -1, -1)
+        if x.dim() != 3 or x.shape[0] != S or x.shape[2] != self.widths[0]:
+            raise ValueError(f"x: expected shape ({S}, n, {self.widths[0]}) or "
+                             f"(n, {self.widths[0]}), got {tuple(x.shape)}")
+        h = x
+        last = len(self.weights) - 1
+        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
+            h = torch.baddbmm(b, h, W)
+            if l == last:
+                break
+            if self.batchnorm:
+                h = self._batchnorm(h, l)
+            if self.dropout > 0 and self.training:
+                h = h * self._dropout_mask(h)
+            h = torch.relu(h)
+        return h.squeeze(-1) if self.widths[-1] == 1 else h
+
+    def _batchnorm(self, h: torch.Tensor, l: int) -> torch.Tensor:
+        rm = getattr(self, f"running_mean_{l}")
+        rv = getattr(self, f"running_var_{l}")
+        if self.training:
+            mean = h.mean(dim=1, keepdim=True)
+            var = h.var(dim=1, unbiased=False, keepdim=True)
+            n = h.shape[1]
+            with torch.no_grad():
+                m = self.BN_MOMENTUM
+                rm.mul_(1 - m).add_(m * mean.detach())
+                rv.mul_(1 - m).add_(m * var.detach() * (n / max(n - 1, 1)))
+        else:
+            mean, var = rm, rv
+        h = (h - mean) * torch.rsqrt(var + self.BN_EPS)
+        return h * self.bn_weight[l] + self.bn_bias[l]
+
+    def _dropout_mask(self, h: torch.Tensor) -> torch.Tensor:
+        keep = 1.0 - self.dropout
+        masks = [torch.bernoulli(torch.full(h.shape[1:], keep, dtype=h.dtype), generator=g)
+                 for g in self._generators]
+        return torch.stack(masks) / keep
+
+    def to_modules(self) -> list[MLP]:
+        """Unstack into ordinary :class:`MLP` modules (copies of the current weights)."""
+        out = []
+        with torch.no_grad():
+            for k in range(self.copies):
+                m = MLP(self.widths, dropout=self.dropout, batchnorm=self.batchnorm)
+                m = m.to(self.weights[0].dtype)
+                lin = [x for x in m.net if isinstance(x, nn.Linear)]
+                bns = [x for x in m.net if isinstance(x, nn.BatchNorm1d)]
+                for l, layer in enumerate(lin):
+                    layer.weight.copy_(self.weights[l][k].T)
+                    layer.bias.copy_(self.biases[l][k, 0])
+                for l, bn in enumerate(bns):
+                    bn.weight.copy_(self.bn_weight[l][k, 0])
+                    bn.bias.copy_(self.bn_bias[l][k, 0])
+                    bn.running_mean.copy_(getattr(self, f"running_mean_{l}")[k, 0])
+                    bn.running_var.copy_(getattr(self, f"running_var_{l}")[k, 0])
+                m.train(self.training)
+                out.append(m)
+        return out

@@ -1,0 +1,265 @@
+r"""The dual problem (Eq. 8) and the dual dynamics (Eq. 9, Eq. 10, Eq. 18) with Jacobians.
+
+Every dual vector field of the paper has the same shape,
+
+.. math::
+    \dot\alpha / \eta = \ell(\alpha) - c - M\alpha,
+    \qquad
+    \ell(\alpha) = \begin{cases} \log\frac{1-\alpha}{\alpha} & \text{exact (Eq. 9, 18)}\\
+                                  -\log\alpha & \text{Taylor (Eq. 10)}\end{cases}
+
+with (``G`` :math:`= U S^2 U^T`, logs elementwise)
+
+===================  ===============================  ==========================
+penalty, dynamics    :math:`M`                        :math:`c`
+===================  ===============================  ==========================
+ridge, exact         :math:`G/\lambda` (Eq. 9)         0
+ridge, taylor        :math:`G/\lambda + I` (Eq. 10)    0
+SD, exact            :math:`\mathrm{diag}(1/\lambda)`  :math:`\gamma` (Eq. 18)
+SD, taylor           :math:`\mathrm{diag}(1/\lambda)+I` :math:`\gamma`
+===================  ===============================  ==========================
+
+so one :class:`DualSystem` ``(M, c)`` serves the objective, the vector field, its
+Jacobian, the Newton solvers and the ODE integrators. (The Taylor forms expand
+:math:`\log(1-\alpha) \approx -\alpha`.) SD's ``c = gamma`` is the margin target of
+Sec. 4.4; with ``gamma = 0`` the SD rows are Eq. 18 verbatim.
+
+Example:
+    >>> import numpy as np
+    >>> from gstheory.spectrum import perturbed_identity
+    >>> from gstheory.penalties import Ridge
+    >>> sp = perturbed_identity([36.0, 4.0], 0.5)
+    >>> vector_field(np.array([0.01, 0.02]), sp, Ridge(0.1)).shape
+    (2,)
+
+Paper: Eq. 8, Eq. 9, Eq. 10 (Sec. 3.2), Eq. 17-18 (Sec. 3.4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import validation as check
+from .penalties import Penalty, Ridge, SpectralDecoupling, as_penalty
+from .spectrum import Spectrum
+
+DYNAMICS = ("exact", "taylor")
+
+
+@dataclass(frozen=True, eq=False)
+class DualSystem:
+    r"""The pair ``(M, c)`` of the module docstring for one problem.
+
+    Attributes:
+        M: ``(n, n)`` symmetric positive (semi)definite matrix.
+        c: ``(n,)`` constant term (SD margin target; zeros for ridge).
+        dynamics: ``"exact"`` or ``"taylor"``.
+    """
+
+    M: np.ndarray
+    c: np.ndarray
+    dynamics: str
+
+    @property
+    def n(self) -> int:
+        """Number of dual variables."""
+        return int(self.c.shape[0])
+
+
+def check_dynamics(dynamics: Any) -> str:
+    """``"exact"`` or ``"taylor"``, else ValueError naming ``dynamics``."""
+    return check.choice("dynamics", dynamics, DYNAMICS)
+
+
+def check_spectrum(spectrum: Any) -> Spectrum:
+    """A :class:`~gstheory.spectrum.Spectrum`, else ValueError naming ``spectrum``."""
+    if not isinstance(spectrum, Spectrum):
+        raise check.fail("spectrum", type(spectrum).__name__,
+                         "must be a gstheory.spectrum.Spectrum (use perturbed_identity, "
+                         "from_features, from_gram, permutation or equal_strengths)")
+    return spectrum
+
+
+def dual_system(spectrum: Spectrum, penalty: Penalty, dynamics: str = "exact") -> DualSystem:
+    r"""``(M, c)`` such that the vector field is :math:`\ell(\alpha) - c - M\alpha`.
+
+    Arguments:
+        spectrum: the :class:`~gstheory.spectrum.Spectrum` (``U``, ``s2``).
+        penalty: :class:`~gstheory.penalties.Ridge` or
+            :class:`~gstheory.penalties.SpectralDecoupling`.
+        dynamics: ``"exact"`` (Eq. 9 / Eq. 18) or ``"taylor"`` (Eq. 10).
+
+    Raises:
+        ValueError: bad spectrum, penalty or dynamics; SD per-example arrays whose length
+            is not ``n``.
+
+    Paper: Eq. 9, Eq. 10, Eq. 18.
+    """
+    sp = check_spectrum(spectrum)
+    pen = as_penalty(penalty)
+    dyn = check_dynamics(dynamics)
+    n = sp.n
+    if isinstance(pen, Ridge):
+        M = sp.gram() / pen.lam
+        M = 0.5 * (M + M.T)
+        c = np.zeros(n)
+    else:
+        lam, c = pen.per_example(n)
+        M = np.diag(1.0 / lam)
+    if dyn == "taylor":
+        M = M + np.eye(n)
+    return DualSystem(M, c, dyn)
+
+
+def _alpha(name: str, alpha: Any, n: int, dynamics: str) -> np.ndarray:
+    """Validate the dual variables: (0, 1) for the exact forms, (0, inf) for Taylor."""
+    if dynamics == "exact":
+        return check.probabilities(name, alpha, ndim=1, shape=(n,))
+    return check.positive_array(name, alpha, ndim=1, shape=(n,))
+
+
+def binary_entropy(alpha: Any) -> np.ndarray:
+    r""":math:`H(\alpha) = -\alpha\log\alpha - (1-\alpha)\log(1-\alpha)` elementwise (Eq. 6).
+
+    Raises:
+        ValueError: an entry outside (0, 1).
+
+    Paper: Eq. 6.
+    """
+    a = check.probabilities("alpha", alpha)
+    return -(a * np.log(a) + (1.0 - a) * np.log1p(-a))
+
+
+def dual_objective(alpha: Any, spectrum: Spectrum, penalty: Penalty,
+                   dynamics: str = "exact") -> float:
+    r"""The dual objective whose gradient is the vector field.
+
+    Exact: :math:`1\cdot H(\alpha) - c\cdot\alpha - \frac12 \alpha^T M \alpha`, i.e. Eq. 8
+    for ridge and :math:`H(\alpha) - \alpha\cdot\gamma - \|\alpha\|^2/(2\lambda)` for SD.
+    Taylor: the entropy replaced by :math:`-\sum(\alpha\log\alpha - \alpha)`, whose
+    gradient gives Eq. 10.
+
+    Arguments:
+        alpha: ``(n,)`` dual variables in (0, 1) (Taylor: > 0).
+        spectrum, penalty, dynamics: as in :func:`dual_system`.
+
+    Returns:
+        The objective (a float; maximised at the fixed point).
+
+    Raises:
+        ValueError: invalid input.
+
+    Paper: Eq. 8 (Sec. 3.2); its SD counterpart (Sec. 3.4).
+    """
+    sysm = dual_system(spectrum, penalty, dynamics)
+    a = _alpha("alpha", alpha, sysm.n, sysm.dynamics)
+    if sysm.dynamics == "exact":
+        ent = float(np.sum(binary_entropy(a)))
+    else:
+        ent = -float(np.sum(a * np.log(a) - a))
+    return ent - float(sysm.c @ a) - 0.5 * float(a @ sysm.M @ a)
+
+
+def vector_field(alpha: Any, spectrum: Spectrum, penalty: Penalty,
+                 dynamics: str = "exact", eta: float = 1.0) -> np.ndarray:
+    r""":math:`d\alpha/dt` of the dual gradient flow.
+
+    Ridge exact (Eq. 9): :math:`\eta(\log\frac{1-\alpha}{\alpha} - \frac1\lambda G\alpha)`;
+    ridge Taylor (Eq. 10): :math:`\eta(-\log\alpha - \frac1\lambda U(S^2+\lambda I)U^T
+    \alpha)`; SD (Eq. 18): :math:`\eta(\log\frac{1-\alpha}{\alpha} - \gamma -
+    \alpha/\lambda)`; SD Taylor: :math:`\eta(-\log\alpha - \gamma - \alpha(1 + 1/\lambda))`.
+
+    Arguments:
+        alpha: ``(n,)`` in (0, 1) (Taylor: > 0).
+        spectrum, penalty, dynamics: as in :func:`dual_system`.
+        eta: learning rate :math:`\eta > 0`.
+
+    Returns:
+        ``(n,)`` array.
+
+    Raises:
+        ValueError: invalid input.
+
+    Paper: Eq. 9, Eq. 10 (Sec. 3.2), Eq. 18 (Sec. 3.4).
+    """
+    sysm = dual_system(spectrum, penalty, dynamics)
+    eta = check.positive("eta", eta)
+    a = _alpha("alpha", alpha, sysm.n, sysm.dynamics)
+    return eta * (log_term(a, sysm.dynamics) - sysm.c - sysm.M @ a)
+
+
+def vector_field_jacobian(alpha: Any, spectrum: Spectrum, penalty: Penalty,
+                          dynamics: str = "exact", eta: float = 1.0) -> np.ndarray:
+    r"""Jacobian :math:`\partial\dot\alpha/\partial\alpha` of :func:`vector_field`.
+
+    Exact: :math:`-\eta(\mathrm{diag}(1/(\alpha(1-\alpha))) + M)`; Taylor:
+    :math:`-\eta(\mathrm{diag}(1/\alpha) + M)`. Symmetric; negative definite whenever
+    ``M`` is positive semidefinite (Theorem 1 for Eq. 10).
+
+    Returns:
+        ``(n, n)`` array.
+
+    Raises:
+        ValueError: invalid input.
+
+    Paper: Eq. 9, Eq. 10, Eq. 18; Theorem 1.
+    """
+    sysm = dual_system(spectrum, penalty, dynamics)
+    eta = check.positive("eta", eta)
+    a = _alpha("alpha", alpha, sysm.n, sysm.dynamics)
+    d = 1.0 / (a * (1.0 - a)) if sysm.dynamics == "exact" else 1.0 / a
+    return -eta * (np.diag(d) + sysm.M)
+
+
+def log_term(a: np.ndarray, dynamics: str) -> np.ndarray:
+    r""":math:`\log\frac{1-\alpha}{\alpha}` (exact) or :math:`-\log\alpha` (Taylor).
+
+    No validation (internal building block; callers validate).
+    """
+    if dynamics == "exact":
+        return np.log1p(-a) - np.log(a)
+    return -np.log(a)
+
+
+# ------------------------------------------------------------- coordinate forms (internal)
+def to_coords(a: np.ndarray, dynamics: str) -> np.ndarray:
+    r"""Solver coordinates: logit :math:`x = \log\frac{\alpha}{1-\alpha}` (exact) or
+    :math:`u = \log\alpha` (Taylor). No validation."""
+    if dynamics == "exact":
+        return np.log(a) - np.log1p(-a)
+    return np.log(a)
+
+
+def from_coords(x: np.ndarray, dynamics: str) -> tuple[np.ndarray, np.ndarray]:
+    r"""``(alpha, d alpha / dx)`` from solver coordinates (stable sigmoid / exp)."""
+    if dynamics == "exact":
+        e = np.exp(-np.abs(x))
+        a = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        return a, e / (1.0 + e) ** 2
+    a = np.exp(x)
+    return a, a
+
+
+def coords_residual(x: np.ndarray, M: np.ndarray, c: np.ndarray,
+                    dynamics: str) -> tuple[np.ndarray, np.ndarray]:
+    r"""Batched fixed-point residual in solver coordinates and its Jacobian.
+
+    With :math:`\alpha = g(x)` (sigmoid or exp), :math:`F(x) = -x - c - M g(x)`, which is
+    the vector field at :math:`\alpha` (since :math:`\ell(g(x)) = -x`), and
+    :math:`\partial F/\partial x = -I - M\,\mathrm{diag}(g'(x))`.
+
+    Arguments:
+        x: ``(B, n)``; M: ``(B, n, n)``; c: ``(B, n)``.
+
+    Returns:
+        ``(F, J)`` of shapes ``(B, n)`` and ``(B, n, n)``.
+    """
+    a, da = from_coords(x, dynamics)
+    F = -x - c - np.einsum("bij,bj->bi", M, a)
+    J = -M * da[:, None, :]
+    idx = np.arange(x.shape[1])
+    J[:, idx, idx] -= 1.0
+    return F, J

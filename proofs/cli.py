@@ -1,0 +1,142 @@
+"""``gstheory derive`` / ``python -m proofs``: regenerate or check the derivation documents.
+
+``gstheory derive`` runs every derivation of :mod:`gstheory.symbolic` (each step checked),
+renders it to ``proofs/generated/<name>.md`` and writes the index ``README.md``.
+``--check`` regenerates in memory and fails (exit status 1) naming every document that
+differs from the file on disk, is missing, or is left over from a removed derivation.
+A derivation whose step fails its verification also gives exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from gstheory import symbolic
+from gstheory.cli.common import CliError, emit_json
+from gstheory.symbolic.derivation import StepFailed
+
+from .render import render, render_index
+
+#: where the committed documents live
+DEFAULT_OUT = Path(__file__).resolve().parent / "generated"
+INDEX = "README.md"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``gstheory derive``."""
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help="derivations to regenerate (default: all; the index "
+                             "README.md is rewritten only when all are regenerated)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                        help=f"output folder (default: {DEFAULT_OUT})")
+    parser.add_argument("--check", action="store_true",
+                        help="do not write: exit 1 if a document in DIR differs from a "
+                             "fresh regeneration (names each drifted document)")
+    parser.add_argument("--list", action="store_true", help="list the derivations and exit")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object (documents, drift, timings)")
+
+
+def _writable(out: Path) -> None:
+    """Create ``out`` if needed and prove it writable, before any SymPy work."""
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {out}: exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise CliError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Run ``gstheory derive``; returns the exit status (0 ok, 1 drift or failed step)."""
+    known = symbolic.names()
+    if args.list:
+        if args.json:
+            emit_json({"derivations": known})
+        else:
+            for name in known:
+                print(name)
+        return 0
+    unknown = [n for n in args.names if n not in known]
+    if unknown:
+        raise CliError(f"unknown derivation(s) {', '.join(map(repr, unknown))}; known "
+                       f"derivations: {', '.join(known)}")
+    chosen = sorted(set(args.names), key=known.index) if args.names else known
+    everything = chosen == known
+    out: Path = args.out
+    if args.check:
+        if not out.is_dir():
+            raise CliError(f"--out {out}: no such directory to check")
+    else:
+        _writable(out)
+
+    docs: dict[str, str] = {}
+    records, derivations, failed = [], [], []
+    for name in chosen:
+        t0 = time.perf_counter()
+        try:
+            d = symbolic.derive(name)
+        except StepFailed as exc:
+            failed.append(name)
+            records.append({"name": name, "status": "failed", "error": str(exc),
+                            "seconds": time.perf_counter() - t0})
+            if not args.json:
+                print(f"FAILED {name}: {exc}", flush=True)
+            continue
+        derivations.append(d)
+        docs[f"{name}.md"] = render(d)
+        records.append({"name": name, "status": "ok", "steps": len(d.steps),
+                        "seconds": time.perf_counter() - t0})
+    if everything and not failed:
+        docs[INDEX] = render_index(derivations)
+
+    drifted: list[str] = []
+    if args.check:
+        for fname, text in docs.items():
+            path = out / fname
+            if not path.is_file():
+                drifted.append(f"{path} (missing)")
+            elif path.read_text(encoding="utf-8") != text:
+                drifted.append(f"{path} (differs from a fresh regeneration)")
+        if everything:
+            expected = {f"{n}.md" for n in known} | {INDEX}
+            for path in sorted(out.glob("*.md")):
+                if path.name not in expected:
+                    drifted.append(f"{path} (no derivation of that name: stale)")
+    else:
+        for fname, text in docs.items():
+            _write_atomic(out / fname, text)
+
+    if args.json:
+        emit_json({"out": str(out), "check": bool(args.check), "documents": records,
+                   "drifted": drifted, "failed": failed})
+    else:
+        for rec in records:
+            if rec["status"] == "ok":
+                verb = "checked" if args.check else "wrote"
+                print(f"{verb} {out / (rec['name'] + '.md')}: {rec['steps']} steps "
+                      f"({rec['seconds']:.2f} s)")
+        for item in drifted:
+            print(f"DRIFTED {item}")
+        if drifted:
+            print("regenerate with `gstheory derive` and commit the result")
+    return 1 if (drifted or failed) else 0

@@ -1,0 +1,255 @@
+"""The experiment harness: registry, configs, overrides, resume, atomic results, CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from empirical import harness
+from empirical.harness import Config, Experiment, Prediction
+from gstheory import validation as check
+from gstheory.cli import main as gst_main
+
+
+@dataclass(frozen=True)
+class DummyConfig(Config):
+    seeds: int = 3
+    scale: float = 1.0
+    steps: int = 5
+    label: str = "x"
+    flag: bool = False
+    widths: tuple[int, ...] = (4, 4)
+    threshold: float = -1e9
+
+    def validate(self) -> None:
+        check.integer("seeds", self.seeds, minimum=1)
+        check.positive("scale", self.scale)
+        check.integer("steps", self.steps, minimum=1)
+
+
+CALLS: list[list[int]] = []
+
+
+class Dummy(Experiment):
+    name = "dummy-test"
+    paper_ref = "none"
+    description = "a deterministic toy for the harness tests"
+    presets = {"quick": DummyConfig(), "paper": DummyConfig(seeds=5, steps=50),
+               "smoke": DummyConfig(seeds=1, steps=1)}
+    seed_chunk = 1
+
+    def run_seeds(self, config, seeds, device):
+        CALLS.append(list(seeds))
+        out = {}
+        for s in seeds:
+            rng = np.random.default_rng(s)
+            out[s] = {"value": float(config.scale * rng.standard_normal()),
+                      "device": str(device)}
+        return out
+
+    def summarize(self, config, per_seed):
+        vals = [r["value"] for r in per_seed.values()]
+        return {"mean": float(np.mean(vals)), "n": len(vals)}
+
+    def predictions(self, config, metrics):
+        return [Prediction("finite-mean", "the mean is finite",
+                           bool(np.isfinite(metrics["mean"])), {"mean": metrics["mean"]}),
+                Prediction("above-threshold", "the mean is > the threshold",
+                           metrics["mean"] > config.threshold,
+                           {"mean": metrics["mean"], "threshold": config.threshold})]
+
+    def figures(self, config, per_seed, metrics, out_dir):
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(2, 2))
+        ax.plot([r["value"] for r in per_seed.values()])
+        path = Path(out_dir) / "dummy.png"
+        fig.savefig(path)
+        plt.close(fig)
+        return [path]
+
+
+@pytest.fixture
+def dummy(monkeypatch):
+    harness.discover()
+    monkeypatch.setitem(harness._REGISTRY, Dummy.name, Dummy())
+    CALLS.clear()
+    return Dummy.name
+
+
+def test_registered_experiments_are_discovered():
+    names = harness.names()
+    for expected in ("two-moons", "feature-dynamics", "toy-dual"):
+        assert expected in names
+    for n in names:
+        exp = harness.get(n)
+        assert set(harness.REQUIRED_PRESETS) <= set(exp.presets)
+        for cfg in exp.presets.values():
+            assert dataclasses.is_dataclass(cfg)
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                setattr(cfg, dataclasses.fields(cfg)[0].name, None)
+
+
+def test_unknown_experiment_and_preset_list_valid_ones():
+    with pytest.raises(ValueError, match="valid experiments: .*two-moons"):
+        harness.get("no-such-thing")
+    with pytest.raises(ValueError, match="valid presets: quick, paper, smoke"):
+        harness.get_config("two-moons", "huge")
+
+
+def test_register_refuses_incomplete_declarations():
+    class NoName(Experiment):
+        presets = Dummy.presets
+    with pytest.raises(ValueError, match="name"):
+        harness.register(NoName)
+
+    class NoSmoke(Experiment):
+        name = "no-smoke"
+        presets = {"quick": DummyConfig(), "paper": DummyConfig()}
+    with pytest.raises(ValueError, match="smoke"):
+        harness.register(NoSmoke)
+
+
+def test_overrides_are_typed_and_validated():
+    cfg = DummyConfig()
+    new = harness.apply_overrides(cfg, {"scale": "2.5", "steps": "7", "flag": "true",
+                                        "label": "y", "widths": "8,16,32"})
+    assert (new.scale, new.steps, new.flag, new.label, new.widths) == \
+        (2.5, 7, True, "y", (8, 16, 32))
+    assert cfg.scale == 1.0  # the preset itself is untouched
+    with pytest.raises(ValueError, match="unknown setting.*valid settings: .*scale"):
+        harness.apply_overrides(cfg, {"nope": 1})
+    with pytest.raises(ValueError, match="scale"):
+        harness.apply_overrides(cfg, {"scale": "-1"})
+    with pytest.raises(ValueError, match="steps"):
+        harness.apply_overrides(cfg, {"steps": "1.5"})
+    with pytest.raises(ValueError, match="flag"):
+        harness.apply_overrides(cfg, {"flag": "maybe"})
+    assert harness.parse_set(["a=1", " b = x "]) == {"a": "1", "b": "x"}
+    with pytest.raises(ValueError, match="key=value"):
+        harness.parse_set(["novalue"])
+
+
+def test_prediction_serialises_and_prints():
+    p = Prediction("p", "statement", np.bool_(True), {"x": np.float64(0.5), "v": [1, 2]})
+    assert p.confirmed is True
+    d = p.to_dict()
+    assert json.loads(json.dumps(d)) == {"name": "p", "statement": "statement",
+                                         "confirmed": True,
+                                         "evidence": {"x": 0.5, "v": [1, 2]}}
+    assert p.line().startswith("[CONFIRMED] p: x=0.5")
+    assert Prediction("q", "s", False).line().startswith("[REFUTED]")
+
+
+def test_device_resolution():
+    import torch
+    assert harness.resolve_device("cpu").type == "cpu"
+    assert harness.resolve_device("auto").type == ("cuda" if torch.cuda.is_available()
+                                                   else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA device"):
+            harness.resolve_device("cuda")
+    with pytest.raises(ValueError, match="device"):
+        harness.resolve_device("tpu")
+
+
+def test_run_writes_results_and_resumes(dummy, tmp_path):
+    res = harness.run_experiment(dummy, preset="quick", device="cpu", out_dir=tmp_path,
+                                 progress=False)
+    run_dir = tmp_path / dummy / "quick"
+    assert res.path == run_dir / "result.json"
+    assert sorted(p.name for p in run_dir.iterdir()) == \
+        ["dummy.png", "result.json", "seed-0.json", "seed-1.json", "seed-2.json"]
+    doc = json.loads(res.path.read_text())
+    for key in ("config", "seeds", "versions", "device", "timings", "metrics",
+                "predictions", "figures"):
+        assert key in doc
+    assert doc["seeds"] == [0, 1, 2]
+    assert {p["name"] for p in doc["predictions"]} == {"finite-mean", "above-threshold"}
+    for p in doc["predictions"]:
+        assert set(p) >= {"name", "statement", "confirmed", "evidence"}
+    assert CALLS == [[0], [1], [2]]  # seed_chunk=1: one call per seed
+    # Interrupted run: drop one seed file, the others must not be recomputed.
+    (run_dir / "seed-1.json").unlink()
+    CALLS.clear()
+    res2 = harness.run_experiment(dummy, preset="quick", device="cpu", out_dir=tmp_path,
+                                  progress=False)
+    assert CALLS == [[1]]
+    assert res2.timings["resumed_seeds"] == [0, 2]
+    assert res2.metrics == res.metrics  # same config, seed, device -> same numbers
+    # A changed config makes old seed files stale: everything is recomputed.
+    CALLS.clear()
+    res3 = harness.run_experiment(dummy, preset="quick", device="cpu", out_dir=tmp_path,
+                                  progress=False, overrides={"scale": 2.0})
+    assert CALLS == [[0], [1], [2]]
+    assert res3.metrics["mean"] == pytest.approx(2 * res.metrics["mean"], rel=1e-12)
+    # More seeds than before: only the new ones run.
+    CALLS.clear()
+    harness.run_experiment(dummy, preset="quick", seeds=4, device="cpu",
+                           out_dir=tmp_path, progress=False, overrides={"scale": 2.0})
+    assert CALLS == [[3]]
+
+
+def test_no_temp_files_left_behind(dummy, tmp_path):
+    harness.run_experiment(dummy, device="cpu", out_dir=tmp_path, progress=False,
+                           figures=False)
+    leftovers = [p for p in (tmp_path / dummy / "quick").iterdir()
+                 if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_bad_input_fails_before_training(dummy, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ValueError, match="not writable"):
+        harness.run_experiment(dummy, device="cpu", out_dir=blocker, progress=False)
+    if os.geteuid() != 0:  # root ignores permission bits
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        with pytest.raises(ValueError, match="not writable"):
+            harness.run_experiment(dummy, device="cpu", out_dir=ro, progress=False)
+    with pytest.raises(ValueError, match="seeds"):
+        harness.run_experiment(dummy, seeds=0, device="cpu", out_dir=tmp_path)
+    with pytest.raises(ValueError, match="steps"):
+        harness.run_experiment(dummy, device="cpu", out_dir=tmp_path,
+                               overrides={"steps": 0})
+    assert CALLS == []
+
+
+def test_cli_run_and_list(dummy, tmp_path, capsys):
+    assert gst_main(["run", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "two-moons" in out and "dummy-test" in out
+    code = gst_main(["run", dummy, "--device", "cpu", "--out", str(tmp_path), "--json"])
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["experiment"] == dummy and len(doc["predictions"]) == 2
+    # exit 0 even when a prediction is refuted (an impossible threshold)
+    code = gst_main(["run", dummy, "--device", "cpu", "--out", str(tmp_path),
+                     "--no-progress", "--set", "threshold=1e9"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "[CONFIRMED] finite-mean" in out and "[REFUTED] above-threshold" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "nope"], "valid experiments"),
+    (["run", "dummy-test", "--preset", "huge"], "valid presets"),
+    (["run", "dummy-test", "--set", "scale=-1"], "scale"),
+    (["run", "dummy-test", "--set", "bogus=1"], "valid settings"),
+    (["run", "dummy-test", "--seeds", "0"], "seeds"),
+    (["run", "dummy-test", "--device", "tpu"], "device"),
+])
+def test_cli_bad_input_is_one_line(dummy, tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        gst_main(argv + ["--out", str(tmp_path)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+    assert CALLS == []
