@@ -47,7 +47,8 @@ def _listing() -> list[dict]:
     for name in harness.names():
         exp = harness.get(name)
         out.append({"name": name, "paper_ref": exp.paper_ref,
-                    "description": exp.description, "presets": list(exp.presets)})
+                    "description": exp.description,
+                    "presets": harness.preset_names(exp)})
     return out
 
 
@@ -59,8 +60,9 @@ def execute(args: argparse.Namespace) -> int:
             emit_json({"experiments": rows})
         else:
             for r in rows:
-                print(f"{r['name']:<20} {r['paper_ref']:<22} {r['description']} "
-                      f"[presets: {', '.join(r['presets'])}]")
+                print(f"{r['name']:<18} {r['paper_ref']}  [presets: "
+                      f"{', '.join(r['presets'])}]")
+                print(f"{'':<18} {r['description']}")
         return 0
     if not args.experiment:
         raise CliError("missing EXPERIMENT; valid experiments: " + ", ".join(harness.names()))

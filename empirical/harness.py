@@ -22,23 +22,21 @@ Paper: the experiments of Sec. 1 (Fig. 1), Sec. 4 and App. B of Pezeshki et al. 
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import dataclasses
 import hashlib
 import importlib
+import importlib.util
 import json
-import os
 import pkgutil
 import platform
 import sys
-import tempfile
 import time
 import typing
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from gstheory import validation as check
 
@@ -231,13 +229,16 @@ class Experiment:
         presets: ``{"quick": Config, "paper": Config, "smoke": Config, ...}``.
         seed_chunk: how many seeds :func:`run_experiment` hands to :meth:`run_seeds` at a
             time (``None``: all at once; a smaller chunk gives finer-grained resume).
+        needs_torch: ``False`` for numpy-only experiments: they run on the CPU, get the
+            string ``"cpu"`` as device, and do not pay for importing torch.
     """
 
     name: str = ""
     paper_ref: str = ""
     description: str = ""
-    presets: dict[str, Any] = {}
+    presets: ClassVar[dict[str, Any]] = {}
     seed_chunk: int | None = None
+    needs_torch: bool = True
 
     def default_seeds(self, config: Any) -> int:
         """Number of seeds of a run when none is given (the config's ``seeds`` field)."""
@@ -316,11 +317,24 @@ def get(name: str) -> Experiment:
     Raises:
         ValueError: unknown name; the message lists the valid ones.
     """
-    discover()
+    if name not in _REGISTRY and isinstance(name, str):
+        # Fast path: the module named after the experiment (saves importing every
+        # experiment's dependencies when one is asked for by name).
+        module = "empirical.experiments." + name.replace("-", "_")
+        if name.replace("-", "_").isidentifier() and importlib.util.find_spec(module):
+            importlib.import_module(module)
+    if name not in _REGISTRY:
+        discover()
     if name not in _REGISTRY:
         raise ValueError(f"experiment={name!r}: unknown experiment; valid experiments: "
                          + ", ".join(sorted(_REGISTRY)))
     return _REGISTRY[name]
+
+
+def preset_names(exp: Experiment) -> list[str]:
+    """An experiment's presets: quick, paper, smoke first, then any others."""
+    order = {p: i for i, p in enumerate(REQUIRED_PRESETS)}
+    return sorted(exp.presets, key=lambda p: (order.get(p, len(order)), p))
 
 
 def get_config(name: str, preset: str = "quick",
@@ -333,7 +347,7 @@ def get_config(name: str, preset: str = "quick",
     exp = get(name)
     if preset not in exp.presets:
         raise ValueError(f"preset={preset!r}: unknown preset of {name}; valid presets: "
-                         + ", ".join(exp.presets))
+                         + ", ".join(preset_names(exp)))
     return apply_overrides(exp.presets[preset], overrides)
 
 
@@ -358,8 +372,24 @@ def resolve_device(device: str = "auto") -> Any:
     return torch.device(device)
 
 
+def resolve_numpy_device(device: str, experiment: str) -> str:
+    """Device of a numpy-only experiment: always ``"cpu"``; ``cuda`` is refused.
+
+    Raises:
+        ValueError: unknown device name, or ``cuda`` requested.
+    """
+    check.choice("device", device, DEVICES)
+    if device == "cuda":
+        raise ValueError(f"device='cuda': experiment {experiment} runs in numpy on the CPU; "
+                         "use --device cpu or auto")
+    return "cpu"
+
+
 def device_info(device: Any) -> dict[str, Any]:
     """Type, name and thread count of a torch device (for result.json)."""
+    if isinstance(device, str):
+        return {"type": device, "name": platform.processor() or platform.machine(),
+                "engine": "numpy"}
     import torch
     info = {"type": device.type, "torch_threads": torch.get_num_threads()}
     if device.type == "cuda":
@@ -371,49 +401,36 @@ def device_info(device: Any) -> dict[str, Any]:
 
 def versions() -> dict[str, str]:
     """Versions of Python and the libraries that decide the numbers."""
+    from importlib import metadata
+
     import numpy
-    import torch
 
     import gstheory
-    return {"python": platform.python_version(), "torch": torch.__version__,
+    try:
+        torch_version = metadata.version("torch")
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        torch_version = "not installed"
+    return {"python": platform.python_version(), "torch": torch_version,
             "numpy": numpy.__version__, "gstheory": getattr(gstheory, "__version__", "?"),
             "platform": platform.platform()}
 
 
 def ensure_writable(directory: Path) -> Path:
-    """Create ``directory`` if needed and prove a file can be written there.
+    """Create ``directory`` if needed and prove a file can be written there
+    (:func:`gstheory.io.ensure_writable_dir`).
 
     Raises:
         ValueError: the directory cannot be created or written (one line, naming it).
     """
-    directory = Path(directory)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=directory)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise ValueError(f"out={str(directory)!r}: output directory is not writable "
-                         f"({exc.strerror or exc})") from None
-    return directory
+    from gstheory.io import ensure_writable_dir
+    return ensure_writable_dir(directory, "out")
 
 
 def write_json_atomic(path: Path, obj: Any) -> Path:
-    """Write ``obj`` as JSON to ``path`` atomically (temp file in the same dir, replace)."""
-    path = Path(path)
-    text = json.dumps(_jsonable(obj), indent=1)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+    """Write ``obj`` as JSON to ``path`` atomically (:func:`gstheory.io.atomic_write_json`);
+    numpy values are converted first."""
+    from gstheory.io import atomic_write_json
+    return atomic_write_json(path, _jsonable(obj))
 
 
 def progress(iterable: Iterable | None = None, *, total: int | None = None,
@@ -532,7 +549,7 @@ def run_experiment(name: str, preset: str = "quick", seeds: int | Sequence[int] 
     exp = get(name)
     config = get_config(name, preset, overrides)
     seed_list = _seed_list(seeds, exp.default_seeds(config))
-    dev = resolve_device(device)
+    dev = resolve_device(device) if exp.needs_torch else resolve_numpy_device(device, name)
     run_dir = ensure_writable(Path(out_dir) / name / preset)
     fingerprint = config_fingerprint(config)
 

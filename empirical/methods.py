@@ -22,7 +22,7 @@ Paper: Eq. 17 (SD), Sec. 4.2 (IRM, V-REx baselines), Sec. 4.4 (per-class SD, Gro
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -123,7 +123,7 @@ class Method:
 
     name = ""
     needs = "none"
-    defaults: dict[str, Any] = {}
+    defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, **hparams: Any) -> None:
         unknown = sorted(set(hparams) - set(self.defaults))
@@ -192,7 +192,7 @@ class ERM(Method):
     (plus an optional ``l2 * sum ||p||^2``)."""
 
     name = "ERM"
-    defaults = {"l2": 0.0}
+    defaults: ClassVar[dict[str, Any]] = {"l2": 0.0}
 
     def _loss(self, logits, targets, step, params, groups):
         nll = torch.stack(_mean_nll(logits, targets)).mean()
@@ -213,7 +213,7 @@ class SD(Method):
     """
 
     name = "SD"
-    defaults = {"coef": 2e-5, "anneal_step": None, "l2": 0.0}
+    defaults: ClassVar[dict[str, Any]] = {"coef": 2e-5, "anneal_step": None, "l2": 0.0}
 
     def _loss(self, logits, targets, step, params, groups):
         nll = torch.stack(_mean_nll(logits, targets)).mean()
@@ -240,7 +240,7 @@ class SDPerClass(Method):
     """
 
     name = "SDPerClass"
-    defaults = {"lam0": 0.2, "lam1": 0.2, "gamma0": -0.44, "gamma1": 2.5}
+    defaults: ClassVar[dict[str, Any]] = {"lam0": 0.2, "lam1": 0.2, "gamma0": -0.44, "gamma1": 2.5}
 
     def _loss(self, logits, targets, step, params, groups):
         nll = torch.stack(_mean_nll(logits, targets)).mean()
@@ -275,7 +275,7 @@ class _Annealed(Method):
     ``penalty_weight``, with the whole loss divided by the weight when it exceeds 1."""
 
     needs = "envs"
-    defaults = {"l2": 1.10794568e-3, "penalty_weight": 91257.18613115903,
+    defaults: ClassVar[dict[str, Any]] = {"l2": 1.10794568e-3, "penalty_weight": 91257.18613115903,
                 "anneal_step": 190}
 
     def _penalty(self, logits, targets, nlls) -> torch.Tensor:
@@ -329,7 +329,7 @@ class GroupDRO(Method):
 
     name = "GroupDRO"
     needs = "groups"
-    defaults = {"eta": 0.01, "n_groups": 4}
+    defaults: ClassVar[dict[str, Any]] = {"eta": 0.01, "n_groups": 4}
 
     def __init__(self, **hparams: Any) -> None:
         super().__init__(**hparams)

@@ -202,10 +202,12 @@ class BatchedMLP(nn.Module):
         return h * self.bn_weight[l] + self.bn_bias[l]
 
     def _dropout_mask(self, h: torch.Tensor) -> torch.Tensor:
+        """Per-copy dropout multipliers (``bernoulli(keep) / keep``), each copy drawing
+        from its own generator so that a copy's masks do not depend on its batch-mates."""
         keep = 1.0 - self.dropout
         masks = [torch.bernoulli(torch.full(h.shape[1:], keep, dtype=h.dtype), generator=g)
                  for g in self._generators]
-        return torch.stack(masks) / keep
+        return torch.stack(masks).to(h.device) / keep
 
     def to_modules(self) -> list[MLP]:
         """Unstack into ordinary :class:`MLP` modules (copies of the current weights)."""
@@ -227,3 +229,45 @@ class BatchedMLP(nn.Module):
                 m.train(self.training)
                 out.append(m)
         return out
+
+
+class LeNet(nn.Module):
+    r"""The authors' LeNet-like CNN of Fig. 2 (from Nar & Sastry's code): two 5x5
+    convolutions with max-pooling and three linear layers, leaky-ReLU activations.
+
+    With ``width = 2`` (the authors': "LeNet with twice the width") the channels are
+    ``3 -> 12 -> 32`` and the linear layers ``800 -> 240 -> 192 -> classes`` on 32x32
+    CIFAR images; on 28x28 grey images the first linear layer takes ``512`` inputs.
+
+    Arguments:
+        in_channels: 1 (grey) or 3 (colour).
+        image_size: side of the square input (28 or 32; >= 16).
+        classes: number of outputs (2 for the binary task: two logits and softmax
+            cross-entropy, as the authors).
+        width: multiplier of LeNet-5's widths (6, 16, 120, 96).
+
+    Raises:
+        ValueError: bad sizes.
+
+    Paper: Fig. 2 and Table 1 (Sec. 4.1).
+    """
+
+    def __init__(self, in_channels: int = 1, image_size: int = 28, classes: int = 2,
+                 width: int = 2) -> None:
+        super().__init__()
+        in_channels = check.integer("in_channels", in_channels, minimum=1)
+        image_size = check.integer("image_size", image_size, minimum=16)
+        self.classes = check.integer("classes", classes, minimum=2)
+        width = check.integer("width", width, minimum=1)
+        c1, c2, f1, f2 = 6 * width, 16 * width, 120 * width, 96 * width
+        side = ((image_size - 4) // 2 - 4) // 2
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, c1, 5), nn.LeakyReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 5), nn.LeakyReLU(), nn.MaxPool2d(2), nn.Flatten())
+        self.head = nn.Sequential(
+            nn.Linear(c2 * side * side, f1), nn.LeakyReLU(), nn.Linear(f1, f2),
+            nn.LeakyReLU(), nn.Linear(f2, self.classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(n, classes)`` of images ``(n, in_channels, side, side)``."""
+        return self.head(self.features(x))

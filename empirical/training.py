@@ -8,9 +8,15 @@ hyper-parameters (learning rate, weight decay), so copies with different setting
 one forward/backward pass. With equal settings they reproduce ``torch.optim.SGD`` /
 ``torch.optim.Adam`` step for step (both are elementwise), which the tests check.
 
-Why batched weights and not ``torch.func.vmap``: on a CPU, ``torch.baddbmm`` over stacked
-weights was faster than ``vmap(functional_call)`` for these small MLPs, and it handles
-per-copy BatchNorm statistics and dropout masks without vmap's randomness rules.
+Why not ``torch.func.vmap``: on a 2-core CPU, autograd over all stacked copies at once
+(what ``vmap(functional_call)`` also computes) was *slower* than the ordinary per-seed
+loop for the 2-500-1 net (41.8 s vs 31.2 s for the Figure_1 workload), because the
+``(S, n, H)`` activations of 20 copies leave the cache. For one-hidden-layer ReLU nets
+(the two-moons experiments) :func:`two_layer_grads` computes the exact gradients in
+closed form, with one pass over the activations, in cache-sized blocks of copies; the
+optimiser steps stay batched over all copies. ``benchmarks/bench_two_moons.py`` measures
+it against the per-seed loop. Other architectures (BatchNorm, deeper nets) use autograd
+over the stacked weights; on CUDA all copies go at once.
 
 Paper: the training protocol of Fig. 1 (full batch, mean softplus(-y yhat), SGD with
 momentum) and of the SD penalty (Eq. 17: ``lambda * mean(yhat^2)`` added to the loss).
@@ -70,20 +76,22 @@ class StackedSGD:
         if not 0.0 <= self.momentum < 1.0:
             raise check.fail("momentum", momentum, "must lie in [0, 1)")
         self.bufs: list[torch.Tensor | None] = [None] * len(self.params)
+        self.use_wd = bool((self.wd != 0).any())
 
     @torch.no_grad()
     def step(self, grads: Sequence[torch.Tensor]) -> None:
         """Apply one update with the given gradients (one per parameter)."""
         for i, (p, g) in enumerate(zip(self.params, grads)):
             shape = (-1,) + (1,) * (p.dim() - 1)
-            g = g + self.wd.view(shape) * p
+            if self.use_wd:
+                g = g.addcmul(self.wd.view(shape), p)
             if self.momentum:
                 if self.bufs[i] is None:
                     self.bufs[i] = g.clone()
                 else:
                     self.bufs[i].mul_(self.momentum).add_(g)
                 g = self.bufs[i]
-            p.sub_(self.lr.view(shape) * g)
+            p.addcmul_(self.lr.view(shape), g, value=-1.0)
 
 
 class StackedAdam:
@@ -177,7 +185,7 @@ def train_full_batch(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *
         log_every: record the per-copy objective every this many steps (0: never).
         desc: label of the progress bar.
         fast_path: for a one-hidden-layer ReLU :class:`~empirical.models.BatchedMLP`
-            (no BatchNorm, no dropout, softplus loss) use the closed-form gradients of
+            (no BatchNorm, softplus loss) use the closed-form gradients of
             :func:`two_layer_grads` instead of autograd (same numbers, a few times
             faster on a CPU).
         block_bytes: the fast path evaluates the copies in blocks whose hidden
@@ -206,12 +214,19 @@ def train_full_batch(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *
     log = TrainLog(steps=[], loss=[], final_loss=[])
     last = None
     fast = fast_path and _fast_ok(model, loss)
+    if fast:
+        # bias as an extra input column: pre-activations = [X, 1] @ [W1; b1]
+        Xt = torch.cat([X, torch.ones_like(X[..., :1])], dim=-1)
+        order = {id(model.weights[0]): 0, id(model.biases[0]): 1,
+                 id(model.weights[1]): 2, id(model.biases[1]): 3}
+        slots = [order[id(p)] for p in params]
+    last_step = steps - 1
     for t in _progress(range(steps), desc=desc):
+        want_obj = t == last_step or (log_every and t % log_every == 0)
         if fast:
-            out, obj, g4 = _two_layer_grads(model, X, y, sd_t, block_bytes)
-            by_id = dict(zip((id(model.weights[0]), id(model.biases[0]),
-                              id(model.weights[1]), id(model.biases[1])), g4))
-            grads = [by_id[id(p)] for p in params]
+            out, g4 = _two_layer_step(model, Xt, y, sd_t, block_bytes)
+            grads = [g4[k] for k in slots]
+            obj = _objective(out, y, sd_t) if want_obj else None
         else:
             out = model(X)
             obj = data_loss(out, y, loss)
@@ -222,10 +237,11 @@ def train_full_batch(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *
         if callback is not None:
             callback(t, out)
         opt.step(grads)
-        last = obj.detach()
-        if log_every and t % log_every == 0:
-            log.steps.append(t)
-            log.loss.append(last.tolist())
+        if want_obj:
+            last = obj.detach()
+            if log_every and t % log_every == 0:
+                log.steps.append(t)
+                log.loss.append(last.tolist())
     if last is not None:
         log.final_loss = last.tolist()
     return log
@@ -234,67 +250,89 @@ def train_full_batch(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *
 def _fast_ok(model: torch.nn.Module, loss: str) -> bool:
     from .models import BatchedMLP
     return (isinstance(model, BatchedMLP) and len(model.widths) == 3
-            and model.widths[-1] == 1 and not model.batchnorm and model.dropout == 0
-            and loss == "softplus")
+            and model.widths[-1] == 1 and not model.batchnorm and loss == "softplus")
+
+
+def _objective(out: torch.Tensor, y: torch.Tensor, sd: torch.Tensor) -> torch.Tensor:
+    """Per-copy ``mean softplus(-y yhat) + sd * mean(yhat^2)``."""
+    return F.softplus(-y * out).mean(dim=1) + sd * (out * out).mean(dim=1)
+
+
+def _block_grads(Xt, y, Wb, W2, b2, sd, mask):
+    """Hot loop of :func:`two_layer_grads` on ``Xt = [X, 1]`` and ``Wb = [W1; b1]``."""
+    n = Xt.shape[1]
+    h = torch.bmm(Xt, Wb).clamp_min_(0)
+    if mask is not None:
+        h.mul_(mask)
+    out = torch.baddbmm(b2, h, W2).squeeze(-1)
+    g = torch.sigmoid(-y * out).mul_(-y)
+    if sd is not None:
+        g.add_(out * (2.0 * sd)[:, None])
+    g.div_(n)
+    D = h.sign_() if mask is None else h.sign_().mul_(mask)   # h is consumed
+    M = torch.bmm((Xt * g[..., None]).transpose(1, 2), D)    # (S, d+1, H)
+    dWb = M * W2.transpose(1, 2)
+    dW2 = (Wb * M).sum(dim=1).unsqueeze(-1)
+    db2 = g.sum(dim=1).view(-1, 1, 1)
+    return out, dWb, dW2, db2
 
 
 @torch.no_grad()
 def two_layer_grads(X: torch.Tensor, y: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor,
-                    W2: torch.Tensor, b2: torch.Tensor, sd: torch.Tensor):
+                    W2: torch.Tensor, b2: torch.Tensor, sd: torch.Tensor,
+                    mask: torch.Tensor | None = None):
     r"""Logits, objective and exact gradients of stacked 1-hidden-layer ReLU nets.
 
     For copy ``k`` with ``h = relu(X W1 + b1)``, ``yhat = h W2 + b2`` and objective
     ``mean softplus(-y yhat) + sd * mean(yhat^2)``: with ``g = d obj / d yhat``
     (``(-y sigmoid(-y yhat) + 2 sd yhat) / n``) and ``D = 1[h > 0]``,
     ``dW1 = X^T (D * g w2^T)``, ``db1 = 1^T (D * g w2^T)``, ``dW2 = h^T g`` and
-    ``db2 = 1^T g``. Because ``h = D * (X W1 + b1)``, all three hidden-layer gradients come
-    from one product ``M = [X * g, g]^T D`` of shape ``(S, d + 1, H)``:
-    ``dW1 = M[:d] * w2``, ``db1 = M[d] * w2``, ``dW2 = sum_r [W1; b1]_r * M_r``. One pass
-    over the ``(n, H)`` activations instead of autograd's several.
+    ``db2 = 1^T g``. Writing ``Xt = [X, 1]`` and ``Wb = [W1; b1]`` (the bias as an extra
+    input), ``h = D * (Xt Wb)``, so all three hidden-layer gradients come from one product
+    ``M = (Xt * g)^T D`` of shape ``(S, d + 1, H)``: ``[dW1; db1] = M * w2`` and
+    ``dW2 = sum_r Wb_r * M_r``. One pass over the ``(n, H)`` activations instead of
+    autograd's several. Dropout on the pre-activations (``h = relu(pre) * m`` with
+    ``m = bernoulli / keep >= 0``) only replaces ``D`` by ``D * m``; the identity for
+    ``dW2`` still holds.
 
     Arguments:
         X: ``(S, n, d)``; y: ``(S, n)`` in {-1, +1}; W1: ``(S, d, H)``; b1: ``(S, 1, H)``;
-        W2: ``(S, H, 1)``; b2: ``(S, 1, 1)``; sd: ``(S,)`` SD coefficients.
+        W2: ``(S, H, 1)``; b2: ``(S, 1, 1)``; sd: ``(S,)`` SD coefficients;
+        mask: optional ``(S, n, H)`` dropout multipliers.
 
     Returns:
         ``(logits (S, n), objective (S,), (dW1, db1, dW2, db2))``.
     """
-    n = X.shape[1]
-    h = torch.baddbmm(b1, X, W1).clamp_min_(0)
-    out = torch.baddbmm(b2, h, W2).squeeze(-1)
-    ym = -y * out
-    obj = F.softplus(ym).mean(dim=1) + sd * (out * out).mean(dim=1)
-    g = (-y * torch.sigmoid(ym) + (2.0 * sd)[:, None] * out) / n
-    V = torch.cat([X * g[..., None], g[..., None]], dim=-1).transpose(1, 2)
-    M = torch.bmm(V, h.sign_())                       # (S, d+1, H); h is consumed
-    w2 = W2.squeeze(-1)[:, None, :]
     d = X.shape[2]
-    dW1 = M[:, :d, :] * w2
-    db1 = M[:, d:, :] * w2
-    dW2 = ((torch.cat([W1, b1], dim=1) * M).sum(dim=1)).unsqueeze(-1)
-    db2 = g.sum(dim=1).view(-1, 1, 1)
-    return out, obj, (dW1, db1, dW2, db2)
+    Xt = torch.cat([X, torch.ones_like(X[..., :1])], dim=-1)
+    Wb = torch.cat([W1, b1], dim=1)
+    out, dWb, dW2, db2 = _block_grads(Xt, y, Wb, W2, b2, sd, mask)
+    return out, _objective(out, y, sd), (dWb[:, :d], dWb[:, d:], dW2, db2)
 
 
-def _two_layer_grads(model, X, y, sd, block_bytes):
-    W1, W2 = model.weights
-    b1, b2 = model.biases
-    S, n = X.shape[0], X.shape[1]
+def _two_layer_step(model, Xt, y, sd, block_bytes):
+    """Gradients ``(dW1, db1, dW2, db2)`` of every copy, in cache-sized blocks."""
+    W1, W2 = (w.detach() for w in model.weights)
+    b1, b2 = (b.detach() for b in model.biases)
+    S, n, d1 = Xt.shape
     H = W1.shape[2]
+    Wb = torch.cat([W1, b1], dim=1)
+    sdv = sd if bool((sd != 0).any()) else None
     per = n * H * W1.element_size()
-    block = S if X.is_cuda else max(1, int(block_bytes // max(per, 1)))
+    block = S if Xt.is_cuda else max(1, int(block_bytes // max(per, 1)))
+    mask = None
+    if model.dropout > 0:
+        mask = model._dropout_mask(torch.empty(S, n, H, dtype=W1.dtype, device=Xt.device))
     if block >= S:
-        return two_layer_grads(X, y, W1.detach(), b1.detach(), W2.detach(), b2.detach(), sd)
-    outs, objs, grads = [], [], [[], [], [], []]
-    for i in range(0, S, block):
-        sl = slice(i, i + block)
-        o, ob, gs = two_layer_grads(X[sl], y[sl], W1[sl].detach(), b1[sl].detach(),
-                                    W2[sl].detach(), b2[sl].detach(), sd[sl])
-        outs.append(o)
-        objs.append(ob)
-        for lst, gg in zip(grads, gs):
-            lst.append(gg)
-    return (torch.cat(outs), torch.cat(objs), tuple(torch.cat(lst) for lst in grads))
+        out, dWb, dW2, db2 = _block_grads(Xt, y, Wb, W2, b2, sdv, mask)
+    else:
+        parts = [_block_grads(Xt[i:i + block], y[i:i + block], Wb[i:i + block],
+                              W2[i:i + block], b2[i:i + block],
+                              None if sdv is None else sdv[i:i + block],
+                              None if mask is None else mask[i:i + block])
+                 for i in range(0, S, block)]
+        out, dWb, dW2, db2 = (torch.cat(x) for x in zip(*parts))
+    return out, (dWb[:, :d1 - 1], dWb[:, d1 - 1:], dW2, db2)
 
 
 @torch.no_grad()

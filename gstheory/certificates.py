@@ -137,11 +137,9 @@ class Box:
                 math.sqrt(self.ratio[0] * self.ratio[1]),
                 math.sqrt(self.lam[0] * self.lam[1]))
 
-    def split(self, scale: tuple[float, float, float]) -> tuple[Box, Box]:
-        """Halve the box along its widest coordinate (widths divided by ``scale``)."""
-        c = self.coords()
-        widths = [(hi - lo) / s if s > 0 else 0.0 for (lo, hi), s in zip(c, scale)]
-        k = max(range(3), key=lambda i: widths[i])
+    def split(self, k: int) -> tuple[Box, Box]:
+        """Halve the box along coordinate ``k`` (0 delta, 1 ratio, 2 lam; geometric
+        midpoint for ratio and lam)."""
         mid = self.center()[k]
         parts = [self.delta, self.ratio, self.lam]
         lo_part, hi_part = list(parts), list(parts)
@@ -342,17 +340,55 @@ def _point_params(delta: float, ratio: float, lam: float) -> tuple[Any, Any, Any
     return mpmath.mpf(delta), mpmath.mpf(ratio), mpmath.mpf(lam)
 
 
-def point_fixed_point(delta: float, ratio: float, lam: float,
-                      dynamics: str = "exact") -> list[mpmath.mpf]:
+class _FloatContext:
+    """The three functions the equations need, in float64 (a fast first Newton stage)."""
+
+    exp = staticmethod(math.exp)
+    log = staticmethod(math.log)
+    sqrt = staticmethod(math.sqrt)
+
+
+def _newton(ctx: Any, y: list[Any], p: tuple[Any, Any, Any], dynamics: str,
+            tol: Any, max_iter: int) -> list[Any]:
+    """Damped Newton on :math:`F(y) = 0` in context ``ctx`` (backtracking on the residual)."""
+    for _ in range(max_iter):
+        f = _residual(ctx, y, p, dynamics)
+        norm = max(abs(f[0]), abs(f[1]))
+        if norm < tol:
+            return y
+        J = _jacobian(ctx, y, p, dynamics)
+        det = J[0][0] * J[1][1] - J[0][1] * J[1][0]
+        step = [(J[1][1] * f[0] - J[0][1] * f[1]) / det,
+                (-J[1][0] * f[0] + J[0][0] * f[1]) / det]
+        t = 1.0
+        for _ in range(60):
+            cand = [y[0] - t * step[0], y[1] - t * step[1]]
+            try:
+                if dynamics != "exact" or max(_alphas(ctx, cand, p[2])) < 1:
+                    fc = _residual(ctx, cand, p, dynamics)
+                    if max(abs(fc[0]), abs(fc[1])) < norm:
+                        break
+            except (ValueError, OverflowError):
+                pass
+            t /= 2
+        else:
+            return y
+        y = cand
+    return y
+
+
+def point_fixed_point(delta: float, ratio: float, lam: float, dynamics: str = "exact",
+                      guess: list[Any] | None = None) -> list[mpmath.mpf]:
     r"""High-precision estimate of the fixed point at one parameter point.
 
-    A damped Newton iteration on :math:`F(x) = 0` (module docstring) at
-    :data:`PRECISION_BITS`; used as the centre :math:`\tilde x` of the Krawczyk test, whose
-    verdict does not rely on its accuracy.
+    A damped Newton iteration on :math:`F = 0` (module docstring): float64 first, then
+    polished at :data:`PRECISION_BITS` bits. It is the centre :math:`\tilde y` of the
+    Krawczyk test, whose verdict does not rely on its accuracy.
 
     Arguments:
         delta, ratio, lam: the point (:math:`s_2^2 = 1`).
         dynamics: ``exact`` (Eq. 9) or ``taylor`` (Eq. 10).
+        guess: optional starting ``[y1, y2]`` (e.g. the parent box's centre).
 
     Returns:
         ``[y1, y2] = [log(alpha1/alpha2), log(alpha2/lam)]`` as mpmath numbers.
@@ -366,37 +402,28 @@ def point_fixed_point(delta: float, ratio: float, lam: float,
     check.open_interval("delta", delta, -1.0, 1.0)
     check.positive("ratio", ratio)
     check.positive("lam", lam)
+    fp = (float(delta), float(ratio), float(lam))
+    _, g11, _, g22 = _gram(_FloatContext, fp[0], fp[1])
+    # decoupled start: alpha_i ~ lam / (G_ii + lam)
+    x0 = [math.log(lam / (g + lam)) for g in (g11, g22)]
+    cold = [x0[0] - x0[1], x0[1] - math.log(lam)]
+    y = cold
+    for start in ([float(v) for v in guess], cold) if guess is not None else (cold,):
+        try:
+            y = _newton(_FloatContext, start, fp, dynamics, 1e-13, NEWTON_MAX_ITER)
+            f = _residual(_FloatContext, y, fp, dynamics)
+            if max(abs(f[0]), abs(f[1])) < 1e-8:
+                break
+        except (ValueError, OverflowError, ZeroDivisionError):
+            y = cold
     with mpmath.workprec(PRECISION_BITS):
         mp = mpmath.mp
         p = _point_params(delta, ratio, lam)
-        _, g11, _, g22 = _gram(mp, *p[:2])
-        # decoupled start (the Taylor closed form of Eq. 13 is in the same basin)
-        x0 = [mp.log(p[2] / (g + p[2])) for g in (g11, g22)]
-        x = [x0[0] - x0[1], x0[1] - mp.log(p[2])]
-        tol = mpmath.mpf(2) ** (-PRECISION_BITS + 10)
-        for _ in range(NEWTON_MAX_ITER):
-            f = _residual(mp, x, p, dynamics)
-            norm = max(abs(f[0]), abs(f[1]))
-            if norm < tol:
-                return x
-            J = _jacobian(mp, x, p, dynamics)
-            det = J[0][0] * J[1][1] - J[0][1] * J[1][0]
-            step = [(J[1][1] * f[0] - J[0][1] * f[1]) / det,
-                    (-J[1][0] * f[0] + J[0][0] * f[1]) / det]
-            t = mpmath.mpf(1)
-            for _ in range(60):
-                cand = [x[0] - t * step[0], x[1] - t * step[1]]
-                if dynamics != "exact" or max(_alphas(mp, cand, p[2])) < 1:
-                    fc = _residual(mp, cand, p, dynamics)
-                    if max(abs(fc[0]), abs(fc[1])) < norm:
-                        break
-                t /= 2
-            else:
-                break
-            x = cand
-        f = _residual(mp, x, p, dynamics)
+        y = _newton(mp, [mpmath.mpf(v) for v in y], p, dynamics,
+                    mpmath.mpf(2) ** (-PRECISION_BITS + 10), NEWTON_MAX_ITER)
+        f = _residual(mp, y, p, dynamics)
         if max(abs(f[0]), abs(f[1])) < mpmath.mpf(2) ** (-PRECISION_BITS // 2):
-            return x
+            return y
     raise ValueError(f"point_fixed_point(delta={delta}, ratio={ratio}, lam={lam}, "
                      f"dynamics={dynamics}): Newton did not converge")
 
@@ -411,7 +438,8 @@ def _contains_interior(outer: Any, inner: Any) -> bool:
     return bool(_lo(outer) < _lo(inner) and _hi(inner) < _hi(outer))
 
 
-def enclose_fixed_point(box: Box, dynamics: str = "exact") -> list[Any] | None:
+def enclose_fixed_point(box: Box, dynamics: str = "exact",
+                        centre: list[Any] | None = None) -> list[Any] | None:
     r"""Enclose the fixed point for every parameter of ``box`` (parametric Krawczyk).
 
     Coordinates :math:`y = (\log(\alpha_1/\alpha_2), \log(\alpha_2/\ell))` (see
@@ -420,6 +448,7 @@ def enclose_fixed_point(box: Box, dynamics: str = "exact") -> list[Any] | None:
     Arguments:
         box: the parameter box.
         dynamics: ``exact`` (Eq. 9) or ``taylor`` (Eq. 10).
+        centre: the fixed point at the box centre (:func:`point_fixed_point`), if known.
 
     Returns:
         ``[Y1, Y2]`` (mpmath intervals) such that for every parameter in the box the unique
@@ -434,7 +463,7 @@ def enclose_fixed_point(box: Box, dynamics: str = "exact") -> list[Any] | None:
     check.choice("dynamics", dynamics, DYNAMICS)
     if not isinstance(box, Box):
         raise check.fail("box", box, "must be a gstheory.certificates.Box")
-    xt = point_fixed_point(*box.center(), dynamics=dynamics)
+    xt = point_fixed_point(*box.center(), dynamics=dynamics) if centre is None else centre
     P = _iv_params(box)
     with mpmath.workprec(PRECISION_BITS):
         pc = _point_params(*box.center())
@@ -475,12 +504,14 @@ def enclose_fixed_point(box: Box, dynamics: str = "exact") -> list[Any] | None:
     return None
 
 
-def enclose_derivative(box: Box, dynamics: str = "exact") -> tuple[float, float] | None:
+def enclose_derivative(box: Box, dynamics: str = "exact",
+                       centre: list[Any] | None = None) -> tuple[float, float] | None:
     r"""Enclose :math:`\partial z_2^*/\partial s_1^2` over ``box`` (implicit differentiation).
 
     Arguments:
         box: the parameter box (:math:`s_2^2 = 1`).
         dynamics: ``exact`` (Eq. 9) or ``taylor`` (Eq. 10).
+        centre: the fixed point at the box centre, if known.
 
     Returns:
         ``(lo, hi)`` floats rounded outward, or ``None`` if the fixed point could not be
@@ -491,7 +522,7 @@ def enclose_derivative(box: Box, dynamics: str = "exact") -> tuple[float, float]
 
     Paper: Theorem 2 (Eq. 16), via Eq. 11.
     """
-    X = enclose_fixed_point(box, dynamics)
+    X = enclose_fixed_point(box, dynamics, centre)
     if X is None:
         return None
     D = _derivative(_IV, X, _iv_params(box), dynamics)
@@ -532,6 +563,32 @@ def _volume(box: Box, scale: tuple[float, float, float]) -> float:
     return v
 
 
+def _split_axis(box: Box, dynamics: str, yt: list[Any]) -> int:
+    """The coordinate whose halving shrinks the enclosure of the residual at the centre,
+    :math:`C F(\tilde y, P)` (the spread of the fixed point over the box), the most."""
+    widths = [hi - lo for lo, hi in box.coords()]
+    try:
+        yti = [_IV.mpf(v) for v in yt]
+
+        def spread(P: tuple[Any, Any, Any]) -> mpmath.mpf:
+            F = _residual(_IV, yti, P, dynamics)
+            return sum(_hi(f) - _lo(f) for f in F)
+
+        P = _iv_params(box)
+        gains = []
+        for k in range(3):
+            if widths[k] == 0:
+                gains.append(-1)
+                continue
+            Pk = list(P)
+            lo_half = box.split(k)[0]
+            Pk[k] = _iv_params(lo_half)[k]
+            gains.append(spread(P) - spread(tuple(Pk)))
+        return max(range(3), key=lambda k: gains[k])
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return max(range(3), key=lambda k: widths[k])
+
+
 def certify_theorem2(delta: Any, ratio: Any, lam: Any, *, dynamics: str = "exact",
                      max_depth: int = DEFAULT_MAX_DEPTH,
                      max_boxes: int = DEFAULT_MAX_BOXES) -> Certificate:
@@ -564,19 +621,20 @@ def certify_theorem2(delta: Any, ratio: Any, lam: Any, *, dynamics: str = "exact
     total = _volume(root, scale)
     verdicts: dict[str, list[BoxVerdict]] = {s: [] for s in STATUSES}
     # largest boxes first; counter breaks ties deterministically
-    heap: list[tuple[float, int, int, Box]] = [(-total, 0, 0, root)]
+    heap: list[tuple[float, int, int, Box, Any]] = [(-total, 0, 0, root, None)]
     counter = 1
     examined = 0
     exhausted = False
     while heap:
-        _, _, depth, box = heapq.heappop(heap)
+        _, _, depth, box, guess = heapq.heappop(heap)
         if examined >= max_boxes:
             exhausted = True
             verdicts["undecided"].append(BoxVerdict(box, "undecided", None, None, None,
                                                     depth, "box budget exhausted"))
             continue
         examined += 1
-        enc = enclose_derivative(box, dynamics)
+        yt = point_fixed_point(*box.center(), dynamics=dynamics, guess=guess)
+        enc = enclose_derivative(box, dynamics, yt)
         if enc is not None and enc[1] < 0:
             verdicts["certified"].append(BoxVerdict(
                 box, "certified", enc, None, None, depth,
@@ -602,8 +660,8 @@ def certify_theorem2(delta: Any, ratio: Any, lam: Any, *, dynamics: str = "exact
                 verdicts["undecided"].append(BoxVerdict(
                     box, "undecided", enc, None, pd, depth, f"smallest box: {why}"))
             continue
-        for child in box.split(scale):
-            heapq.heappush(heap, (-_volume(child, scale), counter, depth + 1, child))
+        for child in box.split(_split_axis(box, dynamics, yt)):
+            heapq.heappush(heap, (-_volume(child, scale), counter, depth + 1, child, yt))
             counter += 1
     fr = {s: (sum(_volume(v.box, scale) for v in verdicts[s]) / total if total > 0
               else float(bool(verdicts[s]))) for s in STATUSES}

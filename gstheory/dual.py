@@ -47,6 +47,31 @@ from .penalties import Penalty, Ridge, SpectralDecoupling, as_penalty
 from .spectrum import Spectrum
 
 DYNAMICS = ("exact", "taylor")
+#: Largest coupling ``s^2 / lambda`` (and ``1 / lambda`` for SD) handled in float64: beyond
+#: it ``alpha*`` approaches float64's exponent range; the paper's regime is <= 1e7.
+MAX_COUPLING = 1e100
+#: Largest ``|gamma|`` (SD margin target): ``alpha* ~ exp(-gamma)`` must stay representable.
+MAX_GAMMA = 600.0
+
+
+def check_scale(s2: np.ndarray, lam: np.ndarray, gamma: np.ndarray | None = None) -> None:
+    """Refuse ``s2 / lam`` (ridge, ``gamma is None``) or ``1 / lam`` and ``|gamma|`` (SD)
+    outside float64's workable range, naming the parameter (ValueError)."""
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        if gamma is None:
+            ratio = float(np.max(s2)) / float(np.min(lam))
+            if not ratio <= MAX_COUPLING:
+                raise check.fail("lam", float(np.min(lam)),
+                                 f"s2/lam = {ratio:.3g} exceeds {MAX_COUPLING:g} (float64's "
+                                 "range for alpha*); rescale s2 and lam")
+        else:
+            inv = 1.0 / float(np.min(lam))
+            if not inv <= MAX_COUPLING:
+                raise check.fail("lam", float(np.min(lam)),
+                                 f"1/lam = {inv:.3g} exceeds {MAX_COUPLING:g}")
+            if gamma.size and not float(np.max(np.abs(gamma))) <= MAX_GAMMA:
+                raise check.fail("gamma", gamma, f"|gamma| must be <= {MAX_GAMMA:g} "
+                                                 "(alpha* ~ exp(-gamma) underflows)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,11 +128,13 @@ def dual_system(spectrum: Spectrum, penalty: Penalty, dynamics: str = "exact") -
     dyn = check_dynamics(dynamics)
     n = sp.n
     if isinstance(pen, Ridge):
+        check_scale(sp.s2, np.array([pen.lam]))
         M = sp.gram() / pen.lam
         M = 0.5 * (M + M.T)
         c = np.zeros(n)
     else:
         lam, c = pen.per_example(n)
+        check_scale(sp.s2, lam, c)
         M = np.diag(1.0 / lam)
     if dyn == "taylor":
         M = M + np.eye(n)

@@ -36,9 +36,14 @@ from .dual import check_spectrum, dual_system, from_coords, log_term
 from .fixed_points import responses
 from .penalties import Penalty, Ridge, as_penalty
 from .primal import _gradient, softplus
+from .primal import _inputs as _primal_inputs
 from .spectrum import Spectrum, from_features
 
 ODE_METHODS = ("Radau", "BDF", "LSODA")
+
+
+class _Underflow(Exception):
+    """alpha left float64's range inside the right-hand side."""
 
 
 class IntegrationError(ValueError):
@@ -148,6 +153,8 @@ def integrate_dual(spectrum: Spectrum, penalty: Penalty, alpha0: Any, t_final: f
 
     def rhs(_t: float, x: np.ndarray) -> np.ndarray:
         a, gp = from_coords(np.minimum(x, 300.0) if dyn == "taylor" else x, dyn)
+        if not np.all(gp > 1e-290) or not np.all(np.isfinite(x)):
+            raise _Underflow
         return eta * (-x - c - M @ a) / gp
 
     def jac(_t: float, x: np.ndarray) -> np.ndarray:
@@ -158,12 +165,19 @@ def integrate_dual(spectrum: Spectrum, penalty: Penalty, alpha0: Any, t_final: f
         return eta * (JF / gp[:, None] + np.diag(F * dinv))
 
     x0 = -log_term(a0, dyn)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        sol = solve_ivp(rhs, (0.0, T), x0, method=method, t_eval=te, rtol=rtol, atol=atol,
-                        **({} if method == "LSODA" else {"jac": jac}))
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            sol = solve_ivp(rhs, (0.0, T), x0, method=method, t_eval=te, rtol=rtol,
+                            atol=atol, **({} if method == "LSODA" else {"jac": jac}))
+    except _Underflow:
+        raise IntegrationError(
+            "integrate_dual: alpha left float64's range (below 1e-290) during the transient: "
+            "the coupling M alpha0 is too strong for this alpha0; start closer to 0 (the "
+            "authors use alpha0 = 1e-8) or use the Newton/mpmath solver") from None
     if sol.status != 0 or not sol.success:
-        raise IntegrationError(f"integrate_dual: {method} failed ({sol.message}); try "
-                               "another method, a smaller t_final or the Newton solver")
+        raise IntegrationError(f"integrate_dual: {method} failed ({sol.message}); with "
+                               "strong coupling the transient from alpha0 is beyond float64: "
+                               "start alpha0 near 0 (e.g. 1e-8) or use the Newton solver")
     x = _finite("alpha", sol.y.T, "integrate_dual")
     a, _ = from_coords(x, dyn)
     _finite("alpha", a, "integrate_dual")
@@ -232,7 +246,8 @@ def dual_gradient_ascent(spectrum: Spectrum, penalty: Penalty, lr: float, steps:
 
 
 def primal_gradient_descent(Phi0: Any, y: Any, penalty: Penalty, lr: float, steps: int, *,
-                            theta0: Any = None, record_every: int = 1) -> PrimalTrajectory:
+                            theta0: Any = None, record_every: int = 1,
+                            U: Any = None) -> PrimalTrajectory:
     r"""Plain gradient descent on Eq. 5 / Eq. 17 for the linear model
     :math:`\hat y = \Phi_0\theta` (the authors: :math:`\theta_0 = 0`, lr 0.05).
 
@@ -240,20 +255,24 @@ def primal_gradient_descent(Phi0: Any, y: Any, penalty: Penalty, lr: float, step
         Phi0: ``(n, m)`` full row rank; y: ``(n,)`` labels in {-1, +1}; penalty.
         lr: step ``> 0``; steps: ``>= 0``; theta0: start (default zeros).
         record_every: record every k-th step (the last is always recorded).
+        U: optional ``(n, n)`` orthogonal basis for ``z`` (the authors' toy uses the ``U``
+            it built ``Phi0`` from; the SVD's ``U`` is defined only up to signs, and not at
+            all for equal strengths). Default: ``U`` of the SVD of :math:`Y\Phi_0`.
 
     Returns:
-        :class:`PrimalTrajectory` with ``z(t) = U^T Y Phi0 theta(t)`` (Eq. 4), ``U`` from
-        the SVD of :math:`Y\Phi_0` (in ``trajectory.spectrum``).
+        :class:`PrimalTrajectory` with ``z(t) = U^T Y Phi0 theta(t)`` (Eq. 4); the SVD in
+        ``trajectory.spectrum`` (with ``U`` replaced by the given one, if any).
 
     Raises:
         ValueError: invalid input; IntegrationError if the iterates blow up.
 
     Paper: Eq. 4, Eq. 5, Eq. 17; toy experiment (``toy_fig_6.py``).
     """
-    P = check.finite_array("Phi0", Phi0, ndim=2)
-    yv = check.labels("y", y, n=P.shape[0])
-    pen = as_penalty(penalty)
+    P, yv, pen = _primal_inputs(Phi0, y, penalty)
     sp = from_features(P, yv)
+    if U is not None:
+        Ub = check.orthogonal("U", U, n=P.shape[0])
+        sp = Spectrum(Ub, sp.s2)
     lr = check.positive("lr", lr)
     steps = check.integer("steps", steps, minimum=0, maximum=10_000_000)
     every = check.integer("record_every", record_every, minimum=1)

@@ -46,6 +46,7 @@ from . import validation as check
 from .dual import (
     DualSystem,
     check_dynamics,
+    check_scale,
     check_spectrum,
     coords_residual,
     dual_system,
@@ -58,7 +59,7 @@ from .spectrum import Spectrum
 #: Default relative residual at which Newton stops (float64).
 DEFAULT_TOL = 1e-13
 #: Largest Newton step (infinity norm, in log/logit units) before damping.
-MAX_STEP = 8.0
+MAX_STEP = 100.0
 #: Taylor (log) coordinates are clamped here inside the residual: e^300 cannot overflow
 #: after multiplication by M, and no fixed point lies near it.
 _LOG_CLAMP = 300.0
@@ -173,7 +174,8 @@ def lambertw_exp(L: Any) -> np.ndarray:
 
     Uses ``scipy.special.lambertw`` for moderate ``L``; for ``L > 700`` solves
     :math:`w + \log w = L` by Newton; for ``L < -700`` returns :math:`e^L` (which is
-    :math:`W(e^L)` to double precision).
+    :math:`W(e^L)` to double precision, but subnormal below ``L = -708`` and 0 below
+    ``L = -745``: the solvers use :math:`\log W(e^L)` instead, which never underflows).
 
     Raises:
         ValueError: non-finite ``L``.
@@ -268,12 +270,14 @@ def _batch_system(U: Any, s2: Any, lam: Any, penalty: str, dynamics: str,
     if pen == "ridge":
         if gamma is not None:
             raise check.fail("gamma", gamma, "is only defined for the sd penalty")
+        check_scale(s2a, lam_b)
         M = np.einsum("bik,bk,bjk->bij", Um, s2a, Um) / lam_b[:, :1, None]
         M = 0.5 * (M + np.swapaxes(M, 1, 2))
         c = np.zeros((B, n))
     else:
         c = _batch_param("gamma", 0.0 if gamma is None else gamma, B, n, per_example=True,
                          positive=False)
+        check_scale(s2a, lam_b, c)
         M = np.zeros((B, n, n))
         idx = np.arange(n)
         M[:, idx, idx] = 1.0 / lam_b
@@ -313,6 +317,41 @@ def _residual(x: np.ndarray, M: np.ndarray, c: np.ndarray, dynamics: str):
     return coords_residual(_clamp(x, dynamics), M, c, dynamics)
 
 
+def _softplus(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _evaluate(x: np.ndarray, M: np.ndarray, c: np.ndarray, absM: np.ndarray,
+              dynamics: str) -> tuple[np.ndarray, ...]:
+    """``(alpha, g'(x), F, dual objective, relative residual)`` in one pass."""
+    xc = _clamp(x, dynamics)
+    a, gp = from_coords(xc, dynamics)
+    Ma = np.matmul(M, a[..., None])[..., 0]
+    F = -x - c - Ma
+    if dynamics == "exact":
+        ent = a * _softplus(-xc) + (1.0 - a) * _softplus(xc)
+    else:
+        ent = a * (1.0 - xc)
+    D = np.sum(ent - c * a, axis=1) - 0.5 * np.sum(a * Ma, axis=1)
+    scale = np.abs(x) + np.abs(c) + np.matmul(absM, a[..., None])[..., 0]
+    rel = np.max(np.abs(F) / np.maximum(scale, np.finfo(float).tiny), axis=1)
+    return a, gp, F, D, rel
+
+
+def _merit(x: np.ndarray, M: np.ndarray, c: np.ndarray, dynamics: str) -> np.ndarray:
+    r"""The concave dual objective (:func:`gstheory.dual.dual_objective`) at
+    :math:`\alpha = g(x)`, computed stably in solver coordinates; its gradient in
+    :math:`\alpha` is the residual, so the Newton direction is an ascent direction."""
+    xc = _clamp(x, dynamics)
+    a, _ = from_coords(xc, dynamics)
+    if dynamics == "exact":
+        ent = a * _softplus(-xc) + (1.0 - a) * _softplus(xc)
+    else:
+        ent = a * (1.0 - xc)
+    quad = np.einsum("bi,bij,bj->b", a, M, a)
+    return np.sum(ent - c * a, axis=1) - 0.5 * quad
+
+
 def newton_batch(M: np.ndarray, c: np.ndarray, dynamics: str, x0: np.ndarray | None = None,
                  tol: float = DEFAULT_TOL, max_iter: int = 100
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -330,45 +369,52 @@ def newton_batch(M: np.ndarray, c: np.ndarray, dynamics: str, x0: np.ndarray | N
     B, n = c.shape
     x = _initial_guess(M, c, dynamics) if x0 is None else np.array(x0, dtype=float)
     iters = np.zeros(B, dtype=np.int64)
-    active = np.arange(B)
-    F, J = _residual(x, M, c, dynamics)
-    res = _rel_residual(F, x, M, c, dynamics)
-    keep = res > tol
-    active, F, J = active[keep], F[keep], J[keep]
+    eye = np.eye(n)
+    absM = np.abs(M)
+    _, gp, F, D, rel = _evaluate(x, M, c, absM, dynamics)
+    keep = rel > tol
+    active = np.flatnonzero(keep)
+    xa, Ma, ca, aMa = x[keep], M[keep], c[keep], absM[keep]
+    F, gp, D = F[keep], gp[keep], D[keep]
     for _ in range(max_iter):
         if active.size == 0:
             break
-        xa, Ma, ca = x[active], M[active], c[active]
+        J = -Ma * gp[:, None, :] - eye
         p = -np.linalg.solve(J, F[..., None])[..., 0]
         pmax = np.max(np.abs(p), axis=1)
         t = np.minimum(1.0, MAX_STEP / np.maximum(pmax, 1e-300))
         phi0 = np.linalg.norm(F, axis=1)
-        x_new = np.empty_like(xa)
-        F_new = np.empty_like(F)
-        J_new = np.empty_like(J)
+        slope = np.sum(F * gp * p, axis=1)          # d/dt D(g(x + t p)) at t = 0, > 0
+        x_new, F_new, gp_new = np.empty_like(xa), np.empty_like(F), np.empty_like(gp)
+        D_new, r_new = np.empty_like(D), np.empty_like(D)
         todo = np.arange(active.size)
         for _ls in range(60):
             xt = xa[todo] + t[todo, None] * p[todo]
-            Ft, Jt = _residual(xt, Ma[todo], ca[todo], dynamics)
-            ok = np.linalg.norm(Ft, axis=1) <= (1.0 - 1e-4 * t[todo]) * phi0[todo]
-            last = _ls == 59
-            acc = ok | last
+            _, gt, Ft, Dt, rt = _evaluate(xt, Ma[todo], ca[todo], aMa[todo], dynamics)
+            # Armijo on the concave dual objective (global convergence), or a halved
+            # residual (the quadratic phase, where D is flat to rounding)
+            acc = ((Dt >= D[todo] + 1e-4 * t[todo] * slope[todo])
+                   | (np.linalg.norm(Ft, axis=1) <= 0.5 * phi0[todo]) | (_ls == 59))
             idx = todo[acc]
-            x_new[idx], F_new[idx], J_new[idx] = xt[acc], Ft[acc], Jt[acc]
+            x_new[idx], F_new[idx], gp_new[idx] = xt[acc], Ft[acc], gt[acc]
+            D_new[idx], r_new[idx] = Dt[acc], rt[acc]
             todo = todo[~acc]
             if todo.size == 0:
                 break
             t[todo] *= 0.5
-        x[active] = x_new
         iters[active] += 1
-        r = _rel_residual(F_new, x_new, Ma, ca, dynamics)
         # stagnation: the step no longer moves x (rounding floor reached)
         moved = np.max(np.abs(x_new - xa), axis=1) > 4 * np.finfo(float).eps * (
             1.0 + np.max(np.abs(xa), axis=1))
-        keep = (r > tol) & moved
-        active, F, J = active[keep], F_new[keep], J_new[keep]
-    F, _ = _residual(x, M, c, dynamics)
-    res = _rel_residual(F, x, M, c, dynamics)
+        keep = (r_new > tol) & moved
+        x[active] = x_new
+        if keep.all():
+            xa, F, gp, D = x_new, F_new, gp_new, D_new
+            continue
+        active = active[keep]
+        xa, Ma, ca, aMa = x_new[keep], Ma[keep], ca[keep], aMa[keep]
+        F, gp, D = F_new[keep], gp_new[keep], D_new[keep]
+    _, _, _, _, res = _evaluate(x, M, c, absM, dynamics)
     conv = res <= max(tol, 1e-300)
     # rounding floor: accept a stalled iterate whose residual is at float64 precision
     conv |= res <= 64 * np.finfo(float).eps
@@ -534,6 +580,7 @@ def closed_form_equal_strengths(spectrum: Spectrum, penalty: Any) -> FixedPoint:
     """
     sp = check_spectrum(spectrum)
     pen = _ridge(penalty)
+    dual_system(sp, pen, "taylor")              # validates the scale s2/lam
     s2 = sp.s2
     if np.max(s2) - np.min(s2) > 1e-12 * np.max(s2):
         raise check.fail("spectrum.s2", s2, "Eq. 12 needs all strengths equal")
@@ -562,6 +609,7 @@ def closed_form_permutation(spectrum: Spectrum, penalty: Any) -> FixedPoint:
     """
     sp = check_spectrum(spectrum)
     pen = _ridge(penalty)
+    dual_system(sp, pen, "taylor")              # validates the scale s2/lam
     U = sp.U
     if not np.all((np.abs(U) < 1e-12) | (np.abs(U - 1.0) < 1e-12)):
         raise check.fail("spectrum.U", U, "Eq. 13 needs U to be a permutation matrix")
@@ -604,6 +652,8 @@ def sd_alpha(lam: Any, gamma: Any = 0.0, dynamics: str = "taylor") -> np.ndarray
                                          f"{lam_a.shape}") from None
     shape = lam_b.shape
     lam_f, g_f = lam_b.reshape(-1), g_b.reshape(-1)
+    if lam_f.size:
+        check_scale(np.ones(1), lam_f, g_f)
     if dyn == "taylor":
         m = 1.0 + 1.0 / lam_f
         return (lambertw_exp(np.log(m) - g_f) / m).reshape(shape)
@@ -646,6 +696,7 @@ def uncoupled_alpha(spectrum: Spectrum, penalty: Any) -> np.ndarray:
     """
     sp = check_spectrum(spectrum)
     pen = _ridge(penalty)
+    dual_system(sp, pen, "taylor")              # validates the scale s2/lam
     w = lambertw(sp.s2 / pen.lam + 1.0).real
     return pen.lam * w / (sp.s2 + pen.lam)
 
@@ -726,7 +777,7 @@ def mp_newton(M: Any, c: Any, dynamics: str, x0: list, max_iter: int = 200
     x = [mp.mpf(v) for v in x0]
     tol = mp.mpf(10) ** (-(mp.mp.dps - 5))
 
-    def resid(xv: list) -> tuple[Any, list, Any]:
+    def resid(xv: list) -> tuple[Any, list, Any, Any]:
         ga = [_mp_g(v, dynamics) for v in xv]
         a = [g[0] for g in ga]
         Ma = [mp.fsum(M[i, j] * a[j] for j in range(n)) for i in range(n)]
@@ -734,9 +785,15 @@ def mp_newton(M: Any, c: Any, dynamics: str, x0: list, max_iter: int = 200
         scale = [abs(xv[i]) + abs(c[i]) + mp.fsum(abs(M[i, j] * a[j]) for j in range(n))
                  for i in range(n)]
         rel = max(abs(F[i]) / scale[i] for i in range(n))
-        return F, ga, rel
+        if dynamics == "exact":   # entropy via log(alpha) = -x - log(1 + e^-x) etc.
+            ent = mp.fsum(-a[i] * mp.log(a[i]) - (1 - a[i]) * mp.log(1 - a[i])
+                          for i in range(n))
+        else:
+            ent = mp.fsum(a[i] * (1 - xv[i]) for i in range(n))
+        D = ent - mp.fsum(c[i] * a[i] + a[i] * Ma[i] / 2 for i in range(n))
+        return F, ga, rel, D
 
-    F, ga, rel = resid(x)
+    F, ga, rel, D = resid(x)
     it = 0
     while rel > tol and it < max_iter:
         J = mp.matrix(n, n)
@@ -745,6 +802,7 @@ def mp_newton(M: Any, c: Any, dynamics: str, x0: list, max_iter: int = 200
                 J[i, j] = -M[i, j] * ga[j][1] - (1 if i == j else 0)
         p = mp.lu_solve(J, mp.matrix([-v for v in F]))
         norm0 = mp.sqrt(mp.fsum(v * v for v in F))
+        slope = mp.fsum(F[i] * ga[i][1] * p[i] for i in range(n))
         pmax = max(abs(p[i]) for i in range(n))
         t = min(mp.mpf(1), MAX_STEP / pmax) if pmax > 0 else mp.mpf(1)
         for _ in range(200):
@@ -752,11 +810,12 @@ def mp_newton(M: Any, c: Any, dynamics: str, x0: list, max_iter: int = 200
             if dynamics == "taylor" and max(xt) > _LOG_CLAMP:
                 t /= 2
                 continue
-            Ft, gat, relt = resid(xt)
-            if mp.sqrt(mp.fsum(v * v for v in Ft)) <= (1 - t / 10000) * norm0:
+            Ft, gat, relt, Dt = resid(xt)
+            if (Dt >= D + t * slope / 10000
+                    or mp.sqrt(mp.fsum(v * v for v in Ft)) <= norm0 / 2):
                 break
             t /= 2
-        x, F, ga, rel = xt, Ft, gat, relt
+        x, F, ga, rel, D = xt, Ft, gat, relt, Dt
         it += 1
     return x, rel, it, bool(rel <= tol)
 

@@ -89,7 +89,7 @@ def activation_gain(activation: str) -> float:
 class Erf(nn.Module):
     """Elementwise error function, :math:`\\xi(f) = \\operatorname{erf}(f)`."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.erf(x)
 
 
@@ -124,13 +124,13 @@ class NTKLinear(nn.Module):
         self.bias = (nn.Parameter(torch.randn(out_features, generator=generator, dtype=dtype))
                      if bias else None)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = torch.nn.functional.linear(x, self.weight) * self.weight_scale
         if self.bias is not None:
             out = out + self.bias_scale * self.bias
         return out
 
-    def extra_repr(self) -> str:  # noqa: D102
+    def extra_repr(self) -> str:
         return (f"in={self.in_features}, out={self.out_features}, "
                 f"weight_scale={self.weight_scale:.4g}, bias={self.bias is not None}, "
                 f"bias_scale={self.bias_scale:.4g}")
@@ -186,7 +186,7 @@ class NTKMLP(nn.Module):
         self.layers = nn.Sequential(*layers)
         self.in_features, self.widths = in_features, widths
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x).squeeze(-1)
 
 
@@ -249,6 +249,20 @@ def _outputs(yhat: torch.Tensor, n: int) -> torch.Tensor:
     return yhat.reshape(n)
 
 
+def call_model(model: nn.Module, X: torch.Tensor) -> torch.Tensor:
+    """``model(X)``, with torch's shape errors turned into a ValueError naming ``X``.
+
+    Raises:
+        ValueError: the model cannot be applied to ``X`` (e.g. wrong number of features).
+    """
+    try:
+        return model(X)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"X=tensor(shape={tuple(X.shape)}): the model cannot be applied to "
+                         f"it ({first}); check X's shape against the model's input") from exc
+
+
 def network_outputs(model: nn.Module, X: Any) -> np.ndarray:
     r""":math:`\hat y(X)` as a float64 vector (no gradient).
 
@@ -257,7 +271,7 @@ def network_outputs(model: nn.Module, X: Any) -> np.ndarray:
     """
     Xt = as_inputs(model, X)
     with torch.no_grad():
-        out = _outputs(model(Xt), Xt.shape[0])
+        out = _outputs(call_model(model, Xt), Xt.shape[0])
     return out.detach().cpu().double().numpy()
 
 
@@ -318,7 +332,7 @@ def _check_batch_independent(model: nn.Module, Xt: torch.Tensor,
     if n < 3:
         return
     with torch.no_grad():
-        alone = _outputs(model(Xt[:2]), 2)
+        alone = _outputs(call_model(model, Xt[:2]), 2)
     full = yhat.detach()[:2]
     eps = torch.finfo(full.dtype).eps
     tol = 1e3 * eps * max(1.0, float(full.abs().max()))
@@ -333,6 +347,10 @@ def _layerwise_gram(model: nn.Module, Xt: torch.Tensor, max_bytes: int) -> torch
     fast = _static_checks(model)
     n = Xt.shape[0]
     itemsize = Xt.element_size()
+    advice = "use a smaller batch (or raise max_bytes)"
+    # the Gram plus the two n x n temporaries of one layer's Hadamard product
+    act_bytes = 3 * n * n * itemsize
+    _guard(f"the layer-wise Gram (n={n})", act_bytes, max_bytes, advice)
     records: dict[int, dict[str, Any]] = {id(m): {"calls": 0} for _, m in fast}
 
     def hook(mod: nn.Module, args: tuple, out: torch.Tensor) -> None:
@@ -343,12 +361,11 @@ def _layerwise_gram(model: nn.Module, Xt: torch.Tensor, max_bytes: int) -> torch
 
     handles = [m.register_forward_hook(hook) for _, m in fast]
     try:
-        yhat = _outputs(model(Xt), n)
+        yhat = _outputs(call_model(model, Xt), n)
     finally:
         for h in handles:
             h.remove()
     used = []
-    act_bytes = n * n * itemsize
     for label, mod in fast:
         rec = records[id(mod)]
         if rec["calls"] > 1:
@@ -365,8 +382,8 @@ def _layerwise_gram(model: nn.Module, Xt: torch.Tensor, max_bytes: int) -> torch
                           f"after the layer")
         act_bytes += n * (inp.shape[1] + out.shape[1]) * itemsize
         used.append((mod, inp.detach(), out))
-    _guard(f"the layer-wise Gram (n={n}, stored layer inputs and gradients)", act_bytes,
-           max_bytes, "use a smaller batch (or raise max_bytes)")
+    _guard(f"the layer-wise Gram (n={n}, with the stored layer inputs and gradients)",
+           act_bytes, max_bytes, advice)
     _check_batch_independent(model, Xt, yhat)
     outs = [o for _, _, o in used]
     grads = torch.autograd.grad(yhat.sum(), outs, allow_unused=True)
@@ -391,6 +408,27 @@ def _layerwise_gram(model: nn.Module, Xt: torch.Tensor, max_bytes: int) -> torch
 
 
 # --------------------------------------------------------------------------- general
+def _without_running_stats(model: nn.Module) -> nn.Module:
+    """A copy whose training-mode batch norms stop updating running statistics.
+
+    In training mode a batch norm normalises with the batch's own statistics; updating the
+    running averages is a side effect that torch.func transforms refuse (in-place writes to
+    captured buffers) and that does not change the outputs. Eval-mode batch norms use
+    their running statistics and are left as they are. The caller's model is untouched.
+    """
+    if not any(isinstance(m, _BATCH_COUPLING) and m.training and m.track_running_stats
+               for m in model.modules()):
+        return model
+    import copy
+
+    clone = copy.deepcopy(model)
+    for m in clone.modules():
+        if isinstance(m, _BATCH_COUPLING) and m.training:
+            m.track_running_stats = False
+            m.running_mean = m.running_var = m.num_batches_tracked = None
+    return clone
+
+
 def _batch_vjp(model: nn.Module, Xt: torch.Tensor) -> tuple[Any, Any, list[str]]:
     """One forward of the batch function theta -> yhat(X); its vjp closure."""
     from torch.func import functional_call, vjp
@@ -398,6 +436,7 @@ def _batch_vjp(model: nn.Module, Xt: torch.Tensor) -> tuple[Any, Any, list[str]]
     named = trainable_parameters(model)
     names = [n for n, _ in named]
     frozen = {n: p.detach() for n, p in model.named_parameters() if not p.requires_grad}
+    model = _without_running_stats(model)
     buffers = dict(model.named_buffers())
     n = Xt.shape[0]
 
@@ -406,7 +445,12 @@ def _batch_vjp(model: nn.Module, Xt: torch.Tensor) -> tuple[Any, Any, list[str]]
         params.update(frozen)
         return _outputs(functional_call(model, (params, buffers), (Xt,)), n)
 
-    yhat, vjp_fn = vjp(f, *[p.detach() for _, p in named])
+    try:
+        yhat, vjp_fn = vjp(f, *[p.detach() for _, p in named])
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"X=tensor(shape={tuple(Xt.shape)}): the model cannot be applied to "
+                         f"it under torch.func ({first})") from exc
     return yhat, vjp_fn, names
 
 

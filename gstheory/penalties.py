@@ -34,6 +34,23 @@ from . import validation as check
 PENALTY_NAMES = ("ridge", "sd")
 
 
+def finite_result(name: str, value: Any, compute: Any) -> Any:
+    """Evaluate ``compute()`` with float warnings silenced; a non-finite result is refused
+    as a ValueError naming the input ``name`` (its magnitude overflows float64)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        out = compute()
+    if not np.all(np.isfinite(out)):
+        raise check.fail(name, value, "is too large: the result overflows float64")
+    return out
+
+
+def _vector(name: str, value: Any) -> np.ndarray:
+    arr = check.finite_array(name, value, ndim=1)
+    if arr.size == 0:
+        raise check.fail(name, value, "must not be empty")
+    return arr
+
+
 def _scalar_or_vector(name: str, value: Any, *, positive: bool) -> float | np.ndarray:
     """A finite scalar, or a finite 1-D array (per example); ``positive`` -> entries > 0."""
     arr = check.finite_array(name, value)
@@ -73,13 +90,13 @@ class Ridge:
 
     def value(self, theta: Any, margins: Any = None) -> float:
         r""":math:`\frac{\lambda}{2}\|\theta\|^2` (``margins`` unused)."""
-        th = check.finite_array("theta", theta, ndim=1)
-        return 0.5 * self.lam * float(th @ th)
+        th = _vector("theta", theta)
+        return float(finite_result("theta", th, lambda: 0.5 * self.lam * float(th @ th)))
 
     def gradient(self, theta: Any, margins: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
         r"""Gradient w.r.t. ``theta`` and w.r.t. the margins: :math:`(\lambda\theta, None)`."""
-        th = check.finite_array("theta", theta, ndim=1)
-        return self.lam * th, None
+        th = _vector("theta", theta)
+        return finite_result("theta", th, lambda: self.lam * th), None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -140,17 +157,17 @@ class SpectralDecoupling:
     def value(self, theta: Any, margins: Any) -> float:
         r""":math:`\sum_i \frac{\lambda_i}{2}(m_i - \gamma_i)^2` with margins
         :math:`m = Y\hat y` (``theta`` unused)."""
-        m = check.finite_array("margins", margins, ndim=1)
+        m = _vector("margins", margins)
         lam, gamma = self.per_example(m.shape[0])
-        r = m - gamma
-        return 0.5 * float(np.sum(lam * r * r))
+        return float(finite_result("margins", m,
+                                   lambda: 0.5 * float(np.sum(lam * (m - gamma) ** 2))))
 
     def gradient(self, theta: Any, margins: Any) -> tuple[np.ndarray | None, np.ndarray]:
         r"""Gradient w.r.t. ``theta`` (``None``: none directly) and the margins,
         :math:`\lambda (m - \gamma)`."""
-        m = check.finite_array("margins", margins, ndim=1)
+        m = _vector("margins", margins)
         lam, gamma = self.per_example(m.shape[0])
-        return None, lam * (m - gamma)
+        return None, finite_result("margins", m, lambda: lam * (m - gamma))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

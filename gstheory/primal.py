@@ -85,6 +85,8 @@ class PrimalSolution:
 
 def _inputs(Phi0: Any, y: Any, penalty: Any) -> tuple[np.ndarray, np.ndarray, Penalty]:
     P = check.finite_array("Phi0", Phi0, ndim=2)
+    if P.size == 0:
+        raise check.fail("Phi0", P, f"must be a non-empty n x m matrix, got shape {P.shape}")
     yv = check.labels("y", y, n=P.shape[0])
     return P, yv, as_penalty(penalty)
 

@@ -144,6 +144,6 @@ def integer(name: str, value: Any, *, minimum: int | None = None,
 
 def choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
     """One of a fixed set of strings."""
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         raise fail(name, value, f"must be one of {', '.join(allowed)}")
     return str(value)

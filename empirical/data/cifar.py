@@ -53,12 +53,13 @@ def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     try:
         with open(path, "rb") as fh:
             batch = pickle.load(fh, encoding="bytes")
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
+    except Exception as exc:
         raise ValueError(f"{path}: not a readable CIFAR-10 pickle batch ({type(exc).__name__}:"
                          f" {exc}); {HOW_TO_GET}") from exc
     if not isinstance(batch, dict):
-        raise ValueError(f"{path}: holds a {type(batch).__name__}, expected the dictionary "
-                         f"of a CIFAR-10 batch; {HOW_TO_GET}")
+        raise ValueError(  # noqa: TRY004 - bad file content, not a bad argument
+            f"{path}: holds a {type(batch).__name__}, expected the dictionary of a "
+            f"CIFAR-10 batch; {HOW_TO_GET}")
     batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
     if "data" not in batch or "labels" not in batch:
         raise ValueError(f"{path}: keys {sorted(map(str, batch))} lack 'data' and/or "

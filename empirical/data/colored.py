@@ -141,7 +141,7 @@ def colored_environments(images: np.ndarray, classes: np.ndarray, *, seed: int,
     order = rng.permutation(pool)[:n_train]
     tr_img, tr_cls = images[order], np.asarray(classes)[order]
     te_img, te_cls = images[pool:pool + n_test], np.asarray(classes)[pool:pool + n_test]
-    kw = dict(label_noise=label_noise, downsample=downsample)
+    kw = {"label_noise": label_noise, "downsample": downsample}
     env1 = make_environment(tr_img[::2], tr_cls[::2], flips[0], rng, **kw)
     env2 = make_environment(tr_img[1::2], tr_cls[1::2], flips[1], rng, **kw)
     test = make_environment(te_img, te_cls, test_flip, rng, **kw)

@@ -87,8 +87,8 @@ class ImageDataset:
 
     def describe(self) -> dict:
         """JSON-able summary: name, sizes, image shape, source and digest."""
-        return {"name": self.name, "n_train": int(len(self.y_train)),
-                "n_test": int(len(self.y_test)), "image_shape": list(self.image_shape),
+        return {"name": self.name, "n_train": len(self.y_train),
+                "n_test": len(self.y_test), "image_shape": list(self.image_shape),
                 "source": self.source, "sha256": self.sha256}
 
 

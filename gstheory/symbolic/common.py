@@ -71,3 +71,15 @@ def lambert_c(s2: sp.Expr, lam_: sp.Expr = lam) -> sp.Expr:
 def lambert_alpha(c: sp.Expr) -> sp.Expr:
     r""":math:`W(c)/c`, the root of :math:`\log\alpha + c\alpha = 0` (Eq. 12-13)."""
     return sp.LambertW(c) / c
+
+
+def rotation3(p: sp.Expr, q: sp.Expr) -> sp.Matrix:
+    """A two-parameter 3 x 3 rotation: a rotation in the (1, 2) plane (parameter ``p``)
+    times one in the (2, 3) plane (parameter ``q``), both in rational Cayley form. Its
+    first two columns are a 3 x 2 matrix with orthonormal columns, general enough that no
+    entry vanishes identically, at a fraction of the cost of a three-parameter one."""
+    R = rotation(p)
+    Q = rotation(q)
+    R12 = sp.Matrix([[R[0, 0], R[0, 1], 0], [R[1, 0], R[1, 1], 0], [0, 0, 1]])
+    R23 = sp.Matrix([[1, 0, 0], [0, Q[0, 0], Q[0, 1]], [0, Q[1, 0], Q[1, 1]]])
+    return R12 * R23

@@ -16,7 +16,9 @@ Each :class:`Step` records
   - ``numeric``: used **only** where SymPy cannot simplify: ``lhs - rhs`` evaluated with
     mpmath at 50 significant digits at seeded pseudo-random points of a stated domain,
     and required to vanish to :data:`NUMERIC_TOL` relative to the size of the terms;
-  - ``given``: a definition or a hypothesis (the paper's setup), stated, not proven.
+  - ``given``: a definition or a hypothesis (the paper's setup), stated, not proven;
+  - ``computed``: the output of a SymPy operation recorded as it is, with no separate
+    check of its own (the document says what it rests on).
 
 A step whose check fails raises :class:`StepFailed` at once, naming the derivation and
 the step: a failing step fails the derivation. Nothing is cached.
@@ -158,6 +160,17 @@ class Derivation:
               how: str = "definition / hypothesis of the paper") -> Any:
         """Record a definition or hypothesis (not proven: it is where we start)."""
         self.steps.append(Step(title, claim, how, "given", "stated, not derived", text, ref))
+        return claim
+
+    def computed(self, title: str, claim: Any, *, how: str, basis: str, text: str = "",
+                 ref: str = "") -> Any:
+        """Record the output of a SymPy operation without a separate check.
+
+        ``basis`` says what it rests on (e.g. "the product rule applied to the verified
+        step 8"). Use only for quantities that are displayed, not relied on later.
+        """
+        self.steps.append(Step(title, claim, how, "computed",
+                               f"computed, not separately verified ({basis})", text, ref))
         return claim
 
     def step(self, title: str, lhs: Any, rhs: Any, *, how: str, text: str = "",
@@ -325,9 +338,13 @@ def _residual(lhs: Any, rhs: Any, simp: Simplifier) -> Any:
         if L.shape != R.shape:
             return f"shape mismatch {L.shape} vs {R.shape}"
         for a, b in zip(L, R):
+            if a == b:  # structurally identical (also covers oo == oo)
+                continue
             r = simp(a - b)
             if r != 0:
                 return r
+        return None
+    if sp.sympify(lhs) == sp.sympify(rhs):
         return None
     r = simp(sp.sympify(lhs) - sp.sympify(rhs))
     return None if r == 0 else r
@@ -349,6 +366,7 @@ def _num(x: float) -> str:
 def _assumption_text(expr: sp.Expr) -> str:
     parts = []
     for s in sorted(expr.free_symbols, key=lambda s: s.name):
-        a = [k for k in ("positive", "negative", "real") if s.assumptions0.get(k)]
+        a = [k for k in ("positive", "negative", "nonpositive", "nonnegative", "real")
+             if s.assumptions0.get(k)]
         parts.append(f"${sp.latex(s)}$ {a[0] if a else 'unrestricted'}")
     return ", ".join(parts) if parts else "a constant"

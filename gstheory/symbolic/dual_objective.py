@@ -21,6 +21,34 @@ from .derivation import Derivation, Tex, eq
 NAME = "dual-objective"
 
 
+def inner_minimum() -> dict:
+    r"""The saddle function of Eq. 7 on explicit matrices and its minimum over theta.
+
+    Returns:
+        dict with ``alpha`` (2 x 1), ``y`` (labels), ``Phi`` (2 x 3 symbols), ``theta``
+        (3 x 1), ``lagrangian``, ``grad``, ``theta_star`` (from ``solve``) and ``dual``
+        (the Lagrangian at ``theta_star``: Eq. 8 as SymPy derives it).
+
+    Paper: Eq. 7-8.
+    """
+    n, m = 2, 3
+    al = sp.Matrix(alphas(n))
+    ys = sp.symbols("y_1:3", real=True)
+    Y = sp.diag(*ys)
+    Phi = sp.Matrix(n, m, lambda i, j: sp.Symbol(f"phi_{i + 1}{j + 1}", real=True))
+    th = sp.Matrix(sp.symbols("theta_1:4", real=True))
+    Hsum = sum(binary_entropy(a) for a in al)
+    Lag = Hsum - (al.T * Y * Phi * th)[0, 0] + lam / 2 * (th.T * th)[0, 0]
+    grad = sp.Matrix([sp.diff(Lag, t) for t in th])
+    sol = sp.solve(list(grad), list(th), dict=True)
+    if len(sol) != 1:
+        raise AssertionError(f"expected one critical point, got {sol}")
+    th_star = th.subs(sol[0])
+    return {"alpha": al, "y": ys, "Y": Y, "Phi": Phi, "theta": th, "H": Hsum,
+            "lagrangian": Lag, "grad": grad, "theta_star": th_star,
+            "dual": Lag.subs(dict(zip(th, th_star)))}
+
+
 def derive() -> Derivation:
     """Build the checked derivation of Eq. 8.
 
@@ -30,11 +58,8 @@ def derive() -> Derivation:
     Paper: Eq. 7, Eq. 8.
     """
     n, m = 2, 3
-    al = sp.Matrix(alphas(n))
-    ys = sp.symbols("y_1:3", real=True)
-    Y = sp.diag(*ys)
-    Phi = sp.Matrix(n, m, lambda i, j: sp.Symbol(f"phi_{i + 1}{j + 1}", real=True))
-    th = sp.Matrix(sp.symbols("theta_1:4", real=True))
+    im = inner_minimum()
+    al, Y, Phi, th = im["alpha"], im["Y"], im["Phi"], im["theta"]
     d = Derivation(
         NAME, "The dual problem", "Eq. 7-8, Definition 1, Sec. 3.1-3.2",
         intro="With the linearised model $\\hat y = \\Phi_0\\theta$ (Eq. 3), the saddle "
@@ -42,22 +67,18 @@ def derive() -> Derivation:
               "minimisation exactly and substitute it back. Explicit matrices: $n = 2$ "
               "examples, $m = 3$ parameters, every entry of $\\Phi_0$ a free symbol, "
               "$\\alpha$ a column vector (the paper writes it as a row).")
-    Hsum = sum(binary_entropy(a) for a in al)
-    Lag = Hsum - (al.T * Y * Phi * th)[0, 0] + lam / 2 * (th.T * th)[0, 0]
+    Hsum, Lag = im["H"], im["lagrangian"]
     d.given("Saddle function of Eq. 7", eq(Tex(r"\mathcal{L}(\theta, \alpha)"),
                                                Tex(r"\mathbf{1}\cdot H(\alpha) - "
                                                          r"\alpha^T Y \Phi_0 \theta + "
                                                          r"\frac{\lambda}{2}\|\theta\|^2")),
             ref="Eq. 7")
-    grad = sp.Matrix([sp.diff(Lag, t) for t in th])
+    grad = im["grad"]
     d.step("Gradient in theta", grad, -Phi.T * Y * al + lam * th,
            how="`diff` of the saddle function with respect to each $\\theta_k$",
            show=eq(Tex(r"\nabla_\theta \mathcal{L}"),
                       Tex(r"-\Phi_0^T Y \alpha + \lambda\theta")))
-    sol = sp.solve(list(grad), list(th), dict=True)
-    if len(sol) != 1:
-        raise AssertionError(f"expected one critical point, got {sol}")
-    th_star = th.subs(sol[0])
+    th_star = im["theta_star"]
     d.step("Critical point", th_star, Phi.T * Y * al / lam,
            how="`solve` the linear system $\\nabla_\\theta\\mathcal L = 0$ for "
                "$\\theta_1, \\theta_2, \\theta_3$",
@@ -68,7 +89,7 @@ def derive() -> Derivation:
     d.step("Hessian in theta", hess, lam * sp.eye(m), how="`hessian` in $\\theta$",
            text="The Hessian is $\\lambda I$ with $\\lambda > 0$: the critical point is the "
                 "global minimum.")
-    dual = Lag.subs(dict(zip(th, th_star)))
+    dual = im["dual"]
     G = Y * Phi * Phi.T * Y
     eq8 = Hsum - (al.T * G * al)[0, 0] / (2 * lam)
     d.step("Substitution: the dual objective", dual, eq8,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .common import alphas, binary_entropy, lam, rotation, strengths_sq
+from .common import alphas, binary_entropy, lam, rotation, strengths_sq, t
 from .derivation import Derivation, Tex, eq
 
 NAME = "dual-dynamics"
@@ -43,6 +43,33 @@ def paper_theorem1_jacobian(al: sp.Matrix, U: sp.Matrix, S2: sp.Matrix) -> sp.Ma
     return -sp.diag(*[1 / a for a in al]) - A
 
 
+def derived_fields() -> dict:
+    r"""Eq. 9, Eq. 10 and Theorem 1's Jacobian as SymPy derives them (n = 2).
+
+    Returns:
+        dict with ``alpha`` (2 x 1), ``s2`` (squared strengths), ``t`` (rotation
+        parameter of ``U``), ``U``, ``dual`` (Eq. 8), ``eq9`` (its gradient), ``eq10``
+        (Eq. 9 with the first-order series of :math:`\log(1-\alpha)`), ``jacobian`` (of
+        ``eq10``) and ``series`` (that of :math:`\log(1-u)`, variable ``u``).
+
+    Paper: Eq. 8-10, Theorem 1.
+    """
+    n = 2
+    al = sp.Matrix(alphas(n))
+    s2 = strengths_sq(n)
+    S2 = sp.diag(*s2)
+    U = rotation()
+    dual = sum(binary_entropy(a) for a in al) - (al.T * U * S2 * U.T * al)[0, 0] / (2 * lam)
+    eq9 = sp.Matrix([sp.diff(dual, a) for a in al])
+    u = sp.Symbol("u", positive=True)
+    ser = sp.series(sp.log(1 - u), u, 0, 2)
+    lin = ser.removeO()
+    eq10 = eq9.subs({sp.log(1 - a): lin.subs(u, a) for a in al})
+    return {"alpha": al, "s2": s2, "S2": S2, "t": t, "U": U, "dual": dual, "eq9": eq9,
+            "u": u, "series": ser, "linear": lin, "eq10": eq10,
+            "jacobian": eq10.jacobian(list(al))}
+
+
 def derive() -> Derivation:
     """Build the checked derivation of Eq. 9, Eq. 10 and Theorem 1.
 
@@ -52,10 +79,8 @@ def derive() -> Derivation:
     Paper: Eq. 9, Eq. 10, Theorem 1.
     """
     n = 2
-    al = sp.Matrix(alphas(n))
-    s2 = strengths_sq(n)
-    S2 = sp.diag(*s2)
-    U = rotation()
+    f = derived_fields()
+    al, s2, S2, U = f["alpha"], f["s2"], f["S2"], f["U"]
     d = Derivation(
         NAME, "Dual dynamics, their Taylor form and Theorem 1", "Eq. 9-10, Theorem 1, Sec. 3.2",
         intro="Gradient ascent on the dual objective of Eq. 8 in continuous time "
@@ -66,19 +91,16 @@ def derive() -> Derivation:
               "$S^2 = \\operatorname{diag}(s_1^2, s_2^2)$.")
     d.step("U is orthogonal", U * U.T, sp.eye(n), how="multiply", show=eq(
         Tex("U U^T"), sp.Symbol("I")))
-    dual = sum(binary_entropy(a) for a in al) - (al.T * U * S2 * U.T * al)[0, 0] / (2 * lam)
     d.given("Dual objective (Eq. 8)", eq(Tex("D(\\alpha)"), Tex(
         r"\mathbf{1}\cdot H(\alpha) - \frac{1}{2\lambda}\alpha^T U S^2 U^T\alpha")),
         ref="Eq. 8", text="Established in the derivation `dual-objective`.")
-    grad = sp.Matrix([sp.diff(dual, a) for a in al])
-    eq9 = d.step("Gradient: Eq. 9", grad, paper_eq9(al, U, S2),
+    eq9 = d.step("Gradient: Eq. 9", f["eq9"], paper_eq9(al, U, S2),
                  how="`diff` of $D$ with respect to each $\\alpha_i$",
                  simplifier="expand_log(., force=True)", ref="Eq. 9",
                  show=eq(Tex(r"\dot\alpha = \nabla_{\alpha} D"), Tex(
                      r"-\log\alpha + \log(1-\alpha) - \frac{1}{\lambda}US^2U^T\alpha")))
-    u = sp.Symbol("u", positive=True)
-    ser = sp.series(sp.log(1 - u), u, 0, 2)
-    lin = d.step("First-order series of log(1 - alpha)", ser.removeO(), -u,
+    u, ser = f["u"], f["series"]
+    lin = d.step("First-order series of log(1 - alpha)", f["linear"], -u,
                  how="`series(log(1 - u), u, 0, 2)`",
                  show=eq(sp.log(1 - u), ser))
     taylor = eq9.subs({sp.log(1 - a): lin.subs(u, a) for a in al})
@@ -91,7 +113,7 @@ def derive() -> Derivation:
            text="The neglected remainder is $\\log(1-\\alpha_i) + \\alpha_i = O(\\alpha_i^2)$, "
                 "small when the fixed point is near the origin ($\\lambda \\ll s_k^2$).")
     A = U * (S2 + lam * sp.eye(n)) * U.T / lam
-    J = taylor.jacobian(list(al))
+    J = f["jacobian"]
     d.step("Jacobian of Eq. 10 (Theorem 1)", J, paper_theorem1_jacobian(al, U, S2),
            how="`jacobian` of the right-hand side of Eq. 10", ref="Theorem 1",
            show=eq(Tex(r"\partial\dot\alpha/\partial\alpha"),

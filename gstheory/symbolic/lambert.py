@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .common import alphas, lam, lambert_alpha, lambert_c, rotation, strengths_sq
+from .common import alphas, lam, lambert_c, rotation, strengths_sq
 from .derivation import Derivation, Tex, eq
 
 NAME = "lambert-w-fixed-points"
@@ -43,10 +43,10 @@ def lambert_positivity(d: Derivation) -> None:
     d.given("Definition of W", eq(sp.LambertW(sp.Symbol("c")) * sp.exp(sp.LambertW(
         sp.Symbol("c"))), sp.Symbol("c")),
         text="$W$ is the principal branch of the Lambert W function: the inverse of "
-             "$w\mapsto we^{w}$ on $w \ge -1$.")
+             "$w\\mapsto we^{w}$ on $w \\ge -1$.")
     d.sign("W is positive on (0, inf)", v * sp.exp(v), "nonpositive",
-           how="`is_nonpositive` for $v \le 0$",
-           text="For $v \le 0$, $ve^{v} \le 0$; hence $c = W(c)e^{W(c)} > 0$ forces "
+           how="`is_nonpositive` for $v \\le 0$",
+           text="For $v \\le 0$, $ve^{v} \\le 0$; hence $c = W(c)e^{W(c)} > 0$ forces "
                 "$W(c) > 0$. Below, $W(c)$ for $c > 0$ is therefore replaced by a positive "
                 "symbol whenever a sign is decided.")
 
@@ -124,7 +124,6 @@ def derive() -> Derivation:
     m = 3
     s2s = strengths_sq(m)
     P = sp.Matrix([[0, 0, 1], [1, 0, 0], [0, 1, 0]])  # feature j lives in example j+1 (mod 3)
-    alm = sp.Matrix(alphas(m))
     Ap = P * sp.diag(*[si + lam for si in s2s]) * P.T / lam
     d.step("Permutation: A is diagonal", Ap,
            sp.diag(*[lambert_c(s2s[(i - 1) % m]) for i in range(m)]),

@@ -16,6 +16,16 @@ import sympy as sp
 from .common import lam
 
 
+def taylor(expr: sp.Expr, var: sp.Symbol, order: int) -> sp.Expr:
+    r"""Taylor polynomial :math:`\sum_{k \le order} f^{(k)}(0) v^k / k!` by ``diff``
+    (the same as ``series(...).removeO()``, much faster on large expressions)."""
+    out, f = sp.Integer(0), expr
+    for k in range(order + 1):
+        out += f.subs(var, 0) * var**k / sp.factorial(k)
+        f = sp.diff(f, var)
+    return out
+
+
 def uncoupled_symbols(n: int) -> list[sp.Symbol]:
     r"""Positive symbols ``a_1..a_n`` for the uncoupled fixed point :math:`\alpha^*_0`."""
     return list(sp.symbols(f"a_1:{n + 1}", positive=True))

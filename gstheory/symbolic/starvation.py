@@ -21,8 +21,14 @@ import sympy as sp
 from .common import delta, eq15, lam, lambert_alpha, lambert_c, strengths_sq
 from .derivation import Derivation, Tex, eq
 from .lambert import lambert_positivity, scalar_root
-from .perturbation import a_derivative, first_order, second_order, total_derivative, \
-    uncoupled_symbols
+from .perturbation import (
+    a_derivative,
+    first_order,
+    second_order,
+    taylor,
+    total_derivative,
+    uncoupled_symbols,
+)
 
 NAME = "theorem-2"
 
@@ -34,7 +40,7 @@ def lead_hint(s1: sp.Expr, s2: sp.Expr, a1: sp.Expr, a2: sp.Expr) -> sp.Expr:
     return -s2 * a1 * (1 - a1 / a2) / ((lam + a1 * (s1 + lam)) * (lam / a2 + lam + s2))
 
 
-def expansion() -> dict[str, sp.Expr]:
+def expansion(second: bool = True) -> dict[str, sp.Expr]:
     r"""The series of :math:`z^*_2` and of :math:`dz^*_2/ds_1^2` in :math:`\delta`.
 
     Returns:
@@ -43,7 +49,8 @@ def expansion() -> dict[str, sp.Expr]:
         of :math:`\delta^0, \delta^1, \delta^2` in :math:`z^*_2`), ``D1`` and ``D2``
         (coefficients of :math:`\delta, \delta^2` in :math:`dz^*_2/ds_1^2`), ``p``/``q``
         (first and second derivatives of :math:`\alpha^*` at 0), all rational in
-        ``a1, a2, s1, s2, lambda``.
+        ``a1, a2, s1, s2, lambda``. ``second=False`` skips the second order (``q``,
+        ``z2``, ``D2`` are then ``None``).
 
     Paper: Theorem 2.
     """
@@ -53,14 +60,17 @@ def expansion() -> dict[str, sp.Expr]:
     S2 = sp.diag(s1, s2)
     A = U * (S2 + lam * sp.eye(2)) * U.T / lam
     p = first_order(A, [a1, a2], delta)
-    q = second_order(A, [a1, a2], delta, p)
-    alpha = sp.Matrix([a1, a2]) + delta * p + delta**2 * q / 2
-    z2 = (S2 * U.T * alpha / lam)[1]
-    z0 = z2.subs(delta, 0)
-    z1 = sp.factor(sp.diff(z2, delta).subs(delta, 0))
-    zz = sp.factor(sp.diff(z2, delta, 2).subs(delta, 0) / 2)
+    q = second_order(A, [a1, a2], delta, p) if second else None
+    # z(delta) = S^2 U(delta)^T alpha(delta) / lambda, differentiated by the product rule
+    av = sp.Matrix([a1, a2])
+    U0, U1, U2 = (sp.diff(U, delta, k).subs(delta, 0) for k in range(3))
+    z0 = (S2 * U0.T * av / lam)[1]
+    z1 = sp.factor((S2 * (U1.T * av + U0.T * p) / lam)[1])
     D1 = sp.factor(total_derivative(z1, s1, a1))
-    D2 = sp.factor(total_derivative(zz, s1, a1))
+    zz = D2 = None
+    if second:
+        zz = sp.factor((S2 * (U2.T * av + 2 * U1.T * p + U0.T * q) / lam)[1] / 2)
+        D2 = sp.factor(total_derivative(zz, s1, a1))
     return {"s1": s1, "s2": s2, "a1": a1, "a2": a2, "A": A, "U": U, "p": p, "q": q,
             "z0": z0, "z1": z1, "z2": zz, "D1": D1, "D2": D2}
 
@@ -74,7 +84,7 @@ def first_order_lambert() -> tuple[tuple[sp.Symbol, ...], sp.Expr]:
 
     Paper: Theorem 2 (Eq. 16).
     """
-    e = expansion()
+    e = expansion(second=False)
     s1, s2 = e["s1"], e["s2"]
     D1 = e["D1"].subs({e["a1"]: lambert_alpha(lambert_c(s1)),
                        e["a2"]: lambert_alpha(lambert_c(s2))})
@@ -102,7 +112,7 @@ def derive() -> Derivation:
     e = expansion()
     s1, s2, a1, a2, A, U = e["s1"], e["s2"], e["a1"], e["a2"], e["A"], e["U"]
     c1, c2 = lambert_c(s1), lambert_c(s2)
-    d.given("Coupling (Eq. 15)", eq(Tex("U(\\delta)"), U), ref="Eq. 15")
+    d.given("Coupling", eq(Tex("U(\\delta)"), U), ref="Eq. 15")
     d.step("U is orthogonal for |delta| < 1", U * U.T, sp.eye(2), how="multiply",
            show=eq(Tex("U U^T"), sp.eye(2)))
     d.step("Uncoupled system", A.subs(delta, 0), sp.diag(c1, c2),
@@ -136,14 +146,13 @@ def derive() -> Derivation:
     q = e["q"]
     # independent check of both orders: F(a + delta p + delta^2 q / 2, delta) = O(delta^3)
     alpha2 = av + delta * p + delta**2 * q / 2
-    Fser = (alpha2.applyfunc(sp.log) + A * alpha2).applyfunc(
-        lambda f: sp.series(f, delta, 0, 3).removeO())
+    Fser = (alpha2.applyfunc(sp.log) + A * alpha2).applyfunc(lambda f: taylor(f, delta, 2))
     Fser = Fser.subs({sp.log(a1): -c1 * a1, sp.log(a2): -c2 * a2})
     d.step("Second order, checked by substitution", Fser, sp.zeros(2, 1),
            how="implicit differentiation twice (`LUsolve` of $F_\\alpha\\alpha''(0) = "
                "\\operatorname{diag}(\\alpha'^2/a^2)\\mathbf 1 - 2A'(0)\\alpha'(0) - A''(0)a$); "
                "then substitute $\\alpha = a + \\delta\\alpha'(0) + \\frac{\\delta^2}{2}"
-               "\\alpha''(0)$ into $F$, `series` to $O(\\delta^3)$, and use "
+               "\\alpha''(0)$ into $F$, Taylor polynomial to $O(\\delta^3)$ (`diff` at 0), and use "
                "$\\log a_i = -c_ia_i$",
            show=eq(Tex("F\\left(a + \\delta\\alpha'(0) + \\tfrac{\\delta^2}{2}\\alpha''(0), "
                        "\\delta\\right)"), Tex("O(\\delta^3)")),
@@ -172,7 +181,7 @@ def derive() -> Derivation:
                                                             s1: lam * x - lam}),
            how="`diff(LambertW(x)/x, x)` (SymPy uses $W'(x) = W/(x(1+W))$) times "
                "$dc_1/ds_1^2 = 1/\\lambda$, compared with the line above at $a_1 = W(x)/x$",
-           show=eq(Tex("\\frac{1}{\\lambda}\\frac{d}{dx}\\frac{W(x)}{x}"), gW / lam))
+           show=eq(Tex("\\frac{1}{\\lambda}\\frac{d}{dx}\\frac{W(x)}{x}"), sp.factor(gW) / lam))
     d.step("Zeroth order does not depend on s1", total_derivative(z0, s1, a1), 0,
            how="chain rule on $z^*_2(0) = s_2^2a_2/\\lambda$",
            show=eq(Tex("\\frac{d}{ds_1^2}z^*_2\\big|_{\\delta=0}"), 0),
@@ -190,7 +199,8 @@ def derive() -> Derivation:
     P = -D1 / (a2 - a1)
     Pf = sp.factor(P)
     d.step("Factor out a2 - a1", D1, -(a2 - a1) * Pf, how="`factor(-D_1/(a_2 - a_1))`",
-           show=eq(Tex("D_1"), -(a2 - a1) * Pf))
+           show=eq(Tex("D_1"), sp.Mul(-1, sp.Add(a2, -a1, evaluate=False), Pf,
+                                      evaluate=False)))
     d.sign("The cofactor is positive", Pf, "positive",
            how="`is_positive` with $a_i, s_i^2, \\lambda > 0$")
     lambert_positivity(d)
@@ -206,14 +216,20 @@ def derive() -> Derivation:
            text="So $s_1^2 > s_2^2 \\Rightarrow c_1 > c_2 \\Rightarrow a_1 = W(c_1)/c_1 < "
                 "a_2 = W(c_2)/c_2$ (strictly decreasing), i.e. $a_2 - a_1 > 0$ and $D_1 < 0$:")
     lam_form = D1.subs({a1: lambert_alpha(c1), a2: lambert_alpha(c2)})
-    d.given("First-order coefficient in Lambert-W form", eq(Tex("D_1"), lam_form),
-            how="substitute $a_i = W(c_i)/c_i$ into $D_1$")
-    d.step("Second-order coefficient of z2*", zz, zz, how="`diff(z2, delta, 2)/2` at 0 "
-           "with $\\alpha''(0)$ above, `factor`", show=eq(Tex("z_{2,2}"), zz),
-           text="Beyond first order (for reference; its sign is not needed):")
-    d.step("Second-order coefficient of the starvation", D2, D2,
-           how="chain rule $\\frac{d}{ds_1^2}$ of $z_{2,2}$", show=eq(Tex("D_2"), D2),
-           text="so $\\frac{dz^*_2}{ds_1^2} = \\delta D_1 + \\delta^2 D_2 + O(\\delta^3)$ with")
+    d.computed("First-order coefficient in Lambert-W form", eq(Tex("D_1"), lam_form),
+               how="substitute $a_i = W(c_i)/c_i$ into $D_1$ (`subs`)",
+               basis="a substitution into the verified $D_1$")
+    d.computed("Second-order coefficient of z2*", eq(Tex("z_{2,2}"), zz),
+               how="$\\frac12 z_2^{*\\prime\\prime}(0) = \\frac{s_2^2}{2\\lambda}(U''(0)^Ta + "
+                   "2U'(0)^T\\alpha'(0) + \\alpha''(0))_2$, `factor`",
+               basis="the product rule applied to $\\alpha'(0)$, $\\alpha''(0)$ of the verified "
+                     "step 8",
+               text="Beyond first order (for reference; its sign is not needed):")
+    d.computed("Second-order coefficient of the starvation", eq(Tex("D_2"), D2),
+               how="chain rule $\\frac{d}{ds_1^2}$ of $z_{2,2}$ with $da_1/ds_1^2$ above, "
+                   "`factor`", basis="the chain rule applied to $z_{2,2}$",
+               text="so $\\frac{dz^*_2}{ds_1^2} = \\delta D_1 + \\delta^2 D_2 + O(\\delta^3)$ "
+                    "with")
     d.note("**Sign of Theorem 2 at first order (proven above, symbolically).** For "
            "$s_1^2 > s_2^2 > 0$ and $\\lambda > 0$, $D_1 < 0$, hence "
            "$\\operatorname{sign}(dz^*_2/ds_1^2) = -\\operatorname{sign}(\\delta)$ for "

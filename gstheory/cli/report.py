@@ -1,0 +1,210 @@
+"""``gstheory report``: derivations + verification + validity maps + experiments -> report.
+
+Regenerates the SymPy derivations (through the ``proofs`` package), runs every claim's
+fast checks, the validity scans of :mod:`gstheory.validity` (figures: heat maps of
+Theorem 2's sign) and every registered experiment at the chosen preset (through
+``empirical.harness``), then writes ``report.md`` and a self-contained ``report.html``.
+Like the dispatcher, this command module is allowed to reach into ``proofs`` and
+``empirical`` (the library itself never does).
+
+Paper: Sec. 3 and Sec. 4.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gstheory import validity as V
+from gstheory.claims import registry, regressions
+from gstheory.report import (
+    ReportData,
+    error_curves_figure,
+    lam_dependence_figure,
+    n_feature_figure,
+    sign_map_figure,
+    write_report,
+)
+
+from .common import CliError, emit_json
+
+#: Scan sizes per preset: (points per delta/ratio axis, lam points, n-feature samples).
+SCAN_SIZES = {"quick": (61, 13, 200), "paper": (121, 25, 1000), "smoke": (17, 4, 20)}
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``gstheory report``."""
+    parser.add_argument("--out", type=Path, default=Path("report"), metavar="DIR",
+                        help="output folder (default: report)")
+    parser.add_argument("--preset", choices=("quick", "paper", "smoke"), default="quick",
+                        help="experiments' preset and scan size (default quick; smoke is "
+                             "a tiny setting for tests)")
+    parser.add_argument("--experiments", default="all", metavar="NAMES",
+                        help="comma-separated experiments to run, 'all' (default) or "
+                             "'none'")
+    parser.add_argument("--no-derive", action="store_true",
+                        help="do not regenerate the derivations (read the committed ones)")
+    parser.add_argument("--device", default="auto", help="experiments' device (auto/cpu/cuda)")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object (paths, statuses, timings)")
+
+
+def _say(msg: str) -> None:
+    print(f"[report] {msg}", file=sys.stderr, flush=True)
+
+
+def _derive(out: Path) -> list[dict[str, Any]]:
+    from proofs import cli as proofs_cli
+
+    ns = argparse.Namespace(names=[], out=out, check=False, list=False, json=True)
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        proofs_cli.execute(ns)
+    return json.loads(buf.getvalue())["documents"]
+
+
+def _scans(preset: str, fig_dir: Path) -> tuple[dict[str, Any], list[tuple[str, Path]]]:
+    n_axis, n_lam, samples = SCAN_SIZES[preset]
+    d = np.linspace(-0.99, 0.99, n_axis)
+    r = np.logspace(-2, 3, n_axis - 1)  # ratio = 1 is a grid point iff n_axis - 2 is a multiple of 5
+    lam = np.logspace(-4, 2, n_lam)
+    summaries: dict[str, Any] = {}
+    figures: list[tuple[str, Path]] = []
+    maps = []
+    for pen, dyn in (("ridge", "exact"), ("ridge", "taylor"), ("sd", "exact")):
+        _say(f"  Theorem 2 sign map: {pen}, {dyn} ({d.size * r.size * lam.size} points)")
+        m = V.scan_theorem2(d, r, lam, penalty=pen, dynamics=dyn)
+        maps.append(m)
+    for m in maps[:2]:
+        _say(f"  boundaries: {m.dynamics}")
+        b = V.locate_boundaries(np.logspace(-2, 3, 6), np.logspace(-4, 2, 5),
+                                dynamics=m.dynamics)
+        object.__setattr__(m, "boundaries", b)
+    for m in maps:
+        summaries[f"theorem-2 sign map ({m.penalty}, {m.dynamics})"] = m.summary()
+    figures.append(("Theorem 2: sign of d z2*/d s1^2 over coupling delta and strength ratio "
+                    "at three values of lambda/s2^2 (rows: ridge exact Eq. 9, ridge Taylor "
+                    "Eq. 10, spectral decoupling)",
+                    sign_map_figure(maps, fig_dir / "theorem2-sign-maps.png")))
+    figures.append(("Theorem 2 (ridge, exact): sign over delta and lambda at s1^2/s2^2 ~ 4: "
+                    "the boundaries do not move with lambda",
+                    lam_dependence_figure(maps[0], fig_dir / "theorem2-lambda.png")))
+    _say("  n-feature starvation matrices")
+    nf = V.scan_n_features(samples=samples)
+    summaries["n-feature starvation"] = nf.summary()
+    figures.append(("n features: how often every stronger feature starves every weaker one, "
+                    "and how often the pairwise rule sign S[i,j] = -sign U[j,i] holds",
+                    n_feature_figure(nf, fig_dir / "n-features.png")))
+    _say("  approximation errors (Eq. 10 vs Eq. 9; Lemma 1)")
+    tc, lc = V.taylor_error_curve(), V.lemma1_error_curve()
+    summaries["Eq. 10 vs Eq. 9"] = tc.summary()
+    summaries["Lemma 1"] = lc.summary()
+    figures.append(("Errors of the approximations: Eq. 10's fixed point against Eq. 9's vs "
+                    "lambda/s1^2 (delta = 0.3, ratio 4), and Lemma 1 (Eq. 14) vs delta",
+                    error_curves_figure([tc, lc], fig_dir / "approximation-errors.png")))
+    return summaries, figures
+
+
+def _experiments(names: list[str], preset: str, out: Path, device: str
+                 ) -> list[dict[str, Any]]:
+    from empirical import harness
+
+    records = []
+    for name in names:
+        exp = harness.get(name)
+        _say(f"  experiment {name} ({preset})")
+        t0 = time.perf_counter()
+        rec: dict[str, Any] = {"name": name, "preset": preset, "paper_ref": exp.paper_ref}
+        try:
+            res = harness.run_experiment(name, preset=preset, out_dir=out, device=device,
+                                         progress=True)
+            rec.update(predictions=[p.to_dict() for p in res.predictions],
+                       figures=[str(f) for f in res.figures])
+        except Exception as exc:  # one failing experiment must not lose the report
+            rec["error"] = f"{type(exc).__name__}: {exc}"
+        rec["seconds"] = time.perf_counter() - t0
+        records.append(rec)
+    return records
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Build the report; exit 1 if a claim's check regressed, else 0."""
+    out: Path = args.out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"--out {out}: cannot create ({exc.strerror or exc})") from None
+    want = args.experiments.strip()
+    exp_names: list[str] = []
+    if want not in ("none", ""):
+        from empirical import harness
+
+        known = harness.names()
+        exp_names = known if want == "all" else [n.strip() for n in want.split(",") if n]
+        bad = [n for n in exp_names if n not in known]
+        if bad:
+            raise CliError(f"argument --experiments: unknown {', '.join(bad)}; known: "
+                           f"{', '.join(known)}")
+    timings: dict[str, float] = {}
+    t_all = time.perf_counter()
+    steps = ["derivations", "validity scans", "experiments", "claims"]
+    from tqdm import tqdm
+
+    bar = tqdm(steps, desc="gstheory report", file=sys.stderr, dynamic_ncols=True)
+    derivations: list[dict[str, Any]] = []
+    summaries: dict[str, Any] = {}
+    figures: list = []
+    experiments: list = []
+    claims: list = []
+    for step in bar:
+        bar.set_postfix_str(step)
+        t0 = time.perf_counter()
+        if step == "derivations" and not args.no_derive:
+            _say("regenerating the derivations (proofs)")
+            derivations = _derive(out / "proofs")
+        elif step == "validity scans":
+            _say("validity scans")
+            summaries, figures = _scans(args.preset, out / "figures")
+        elif step == "experiments" and exp_names:
+            _say(f"experiments at preset {args.preset}: {', '.join(exp_names)}")
+            experiments = _experiments(exp_names, args.preset, out / "results", args.device)
+        elif step == "claims":
+            _say("claims registry (verify)")
+            recs = ({d["name"]: {"ok": d.get("status") == "ok",
+                                 "detail": f"regenerated: {d.get('steps', '?')} steps checked "
+                                           f"by SymPy in {d.get('seconds', 0):.1f} s",
+                                 **d} for d in derivations} if derivations else None)
+            claims = registry(results_dir=out / "results",
+                              preset=args.preset if args.preset != "smoke" else "smoke",
+                              derivations=recs)
+        timings[step] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - t_all
+    bad = regressions(claims)
+    data = ReportData("Gradient Starvation: is the paper right, where, and how do we know?",
+                      args.preset, claims, summaries, figures, experiments, derivations,
+                      timings, [f"{len(bad)} regression(s)" if bad else
+                                "every check came out as expected"])
+    md, ht = write_report(data, out)
+    _say(f"wrote {md} and {ht} in {timings['total']:.1f} s")
+    if args.json:
+        emit_json({"markdown": str(md), "html": str(ht),
+                   "figures": [str(p) for _, p in figures],
+                   "claims": {c.id: c.status for c in claims},
+                   "experiments": {e["name"]: ("error" if e.get("error") else
+                                               all(p["confirmed"] for p in e["predictions"]))
+                                   for e in experiments},
+                   "regressions": len(bad), "timings": timings})
+    else:
+        print(f"report: {ht}")
+        print(f"markdown: {md}")
+        for c in claims:
+            print(f"  {c.id:<14} {c.status}")
+    return 1 if bad else 0

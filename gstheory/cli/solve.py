@@ -1,0 +1,185 @@
+r"""``gstheory solve``: fixed point, responses ``z*`` and starvation matrix.
+
+Interface (scripts depend on it)::
+
+    gstheory solve --s2 36,4 --lam 0.01 --delta 0.5 [--U FILE.npy] [--penalty ridge|sd]
+                   [--dynamics exact|taylor] [--precision DIGITS] [--json]
+
+``--s2`` lists the squared strengths; ``--delta`` builds Eq. 15's ``U`` (its n-feature
+generalisation :func:`gstheory.spectrum.coupling_matrix` for more than two strengths);
+``--U`` loads any orthogonal ``U`` from a ``.npy`` file instead. ``--precision`` switches
+to the mpmath solver at that many digits. ``--json`` prints one object with ``alpha``,
+``z``, ``starvation`` (``[i][j]`` = d z*_j / d s_i^2) and the inputs and diagnostics.
+
+Paper: Eq. 9-11, 15, 18; Definition 2; Theorem 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import validation as check
+from ..fixed_points import ConvergenceError, solve_fixed_point, solve_fixed_point_mp
+from ..penalties import make_penalty
+from ..sensitivity import starvation_matrix, starvation_matrix_mp
+from ..spectrum import Spectrum, coupling_matrix
+from .common import CliError, emit_json, float_list
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``gstheory solve``."""
+    parser.epilog = ("example: gstheory solve --s2 36,4 --lam 0.01 --delta 0.5 --json  "
+                     "(starvation[i][j] = d z*_j / d s_i^2; negative: feature i starves j)")
+    parser.add_argument("--s2", required=True, metavar="S2[,S2...]",
+                        help="squared feature strengths s_i^2 > 0, comma-separated")
+    parser.add_argument("--lam", required=True, type=str, metavar="LAMBDA",
+                        help="regularisation lambda > 0 (weight decay for ridge, logit "
+                             "penalty for sd)")
+    parser.add_argument("--delta", type=str, default=None, metavar="DELTA",
+                        help="coupling in (-1, 1): Eq. 15's U for two strengths, its "
+                             "n-feature generalisation otherwise (default 0: U = I)")
+    parser.add_argument("--U", dest="U", default=None, metavar="FILE.npy",
+                        help="orthogonal n x n matrix U from a .npy file (instead of "
+                             "--delta)")
+    parser.add_argument("--penalty", default="ridge", choices=("ridge", "sd"),
+                        help="ridge (Eq. 5) or spectral decoupling (Eq. 17)")
+    parser.add_argument("--gamma", type=str, default=None, metavar="G[,G...]",
+                        help="sd only: margin target(s), one value or one per example")
+    parser.add_argument("--dynamics", default="exact", choices=("exact", "taylor"),
+                        help="exact dual dynamics (Eq. 9 / 18) or the Taylor form "
+                             "(Eq. 10)")
+    parser.add_argument("--precision", type=str, default=None, metavar="DIGITS",
+                        help="solve with mpmath at this many significant digits "
+                             "(15..10000)")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object instead of the human-readable text")
+
+
+def _number(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise CliError(f"argument {name}: expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise CliError(f"argument {name}: must be finite, got {text!r}")
+    return value
+
+
+def _load_U(path: str, n: int) -> np.ndarray:
+    p = Path(path)
+    if not p.is_file():
+        raise CliError(f"argument --U: no such file {path!r}")
+    try:
+        U = np.load(p, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise CliError(f"argument --U: cannot read {path!r} as a .npy array ({exc})") \
+            from None
+    try:
+        return check.orthogonal("U", U, n=n)
+    except ValueError as exc:
+        raise CliError(f"argument --U: {exc}") from None
+
+
+def _build(args: argparse.Namespace) -> tuple[Spectrum, Any, dict[str, Any]]:
+    s2 = float_list("--s2", args.s2)
+    try:
+        check.positive_array("s2", s2, ndim=1)
+    except ValueError as exc:
+        raise CliError(f"argument --s2: {exc}") from None
+    lam = _number("--lam", args.lam)
+    if not lam > 0:
+        raise CliError(f"argument --lam: lam={lam!r}: must be > 0 (allowed range (0, inf))")
+    n = len(s2)
+    if args.U is not None and args.delta is not None:
+        raise CliError("argument --U: give either --U or --delta, not both")
+    if args.U is not None:
+        U = _load_U(args.U, n)
+        delta = None
+    else:
+        delta = 0.0 if args.delta is None else _number("--delta", args.delta)
+        if not -1.0 < delta < 1.0:
+            raise CliError(f"argument --delta: delta={delta!r}: must lie in the open "
+                           "interval (-1, 1)")
+        U = coupling_matrix(n, delta)
+    gamma = None
+    if args.gamma is not None:
+        if args.penalty != "sd":
+            raise CliError("argument --gamma: only defined with --penalty sd")
+        g = float_list("--gamma", args.gamma)
+        if len(g) not in (1, n):
+            raise CliError(f"argument --gamma: expected 1 or {n} values, got {len(g)}")
+        gamma = g[0] if len(g) == 1 else g
+    pen = make_penalty(args.penalty, lam, gamma)
+    spectrum = Spectrum(U, np.array(s2))
+    inputs = {"s2": s2, "lam": lam, "delta": delta, "U": U.tolist(),
+              "penalty": args.penalty, "gamma": gamma, "dynamics": args.dynamics}
+    return spectrum, pen, inputs
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Run ``gstheory solve``; returns the exit status (0 solved, 1 not converged)."""
+    spectrum, pen, inputs = _build(args)
+    dyn = args.dynamics
+    if args.precision is not None:
+        try:
+            dps = int(args.precision)
+        except ValueError:
+            raise CliError(f"argument --precision: expected an integer number of digits, "
+                           f"got {args.precision!r}") from None
+        if not 15 <= dps <= 10_000:
+            raise CliError(f"argument --precision: {dps} digits is outside [15, 10000]")
+        fpm = solve_fixed_point_mp(spectrum, pen, dyn, dps)
+        fp = fpm.to_float()
+        S_mp = starvation_matrix_mp(spectrum, pen, dyn, dps) if fpm.converged else None
+        S = None if S_mp is None else np.array([[float(v) for v in row] for row in S_mp])
+        extra: dict[str, Any] = {"precision": dps,
+                                 "alpha_digits": fpm.to_dict()["alpha_digits"],
+                                 "z_digits": fpm.to_dict()["z_digits"]}
+        if S_mp is not None:
+            import mpmath as mp
+            extra["starvation_digits"] = [[mp.nstr(v, dps) for v in row] for row in S_mp]
+    else:
+        fp = solve_fixed_point(spectrum, pen, dyn)
+        try:
+            S = starvation_matrix(spectrum, pen, dyn, fixed_point=fp)
+        except ConvergenceError:
+            S = None
+        extra = {"precision": None}
+    if not fp.converged or S is None:
+        raise CliError(f"the fixed point did not converge (relative residual "
+                       f"{fp.residual:.3g}); the parameters are at float64's limits: try "
+                       f"--precision 50")
+    n = spectrum.n
+    starves = [[bool(i != j and S[i, j] < 0) for j in range(n)] for i in range(n)]
+    out = {"alpha": fp.alpha, "z": fp.z, "starvation": S,
+           "starves": starves, "residual": fp.residual, "iterations": fp.iterations,
+           "converged": fp.converged, "method": "mpmath" if args.precision else "newton",
+           **extra, "inputs": inputs}
+    if args.json:
+        emit_json(out)
+        return 0
+    _print_human(out, n)
+    return 0
+
+
+def _print_human(out: dict[str, Any], n: int) -> None:
+    inp = out["inputs"]
+    coupling = (f"delta = {inp['delta']:g}" if inp["delta"] is not None else "U from file")
+    print(f"gstheory solve: {n} features, s^2 = {inp['s2']}, lambda = {inp['lam']:g}, "
+          f"{coupling}, penalty = {inp['penalty']}, dynamics = {inp['dynamics']}")
+    print(f"  fixed point ({out['method']}, {out['iterations']} iterations, relative "
+          f"residual {out['residual']:.2e})")
+    print("   i   alpha*_i            z*_i")
+    for i in range(n):
+        print(f"  {i + 1:2d}   {out['alpha'][i]:<18.10g}  {out['z'][i]:.10g}")
+    print("  starvation matrix d z*_j / d s_i^2 (row i, column j):")
+    for i in range(n):
+        print("    " + "  ".join(f"{out['starvation'][i, j]: .6e}" for j in range(n)))
+    pairs = [f"{i + 1}->{j + 1}" for i in range(n) for j in range(n) if out["starves"][i][j]]
+    print("  feature i starves feature j (Definition 2): "
+          + (", ".join(pairs) if pairs else "none"))

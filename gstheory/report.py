@@ -1,0 +1,384 @@
+r"""Render the report: claims table, validity maps, experiments' figures and verdicts.
+
+Paper: all of Sec. 3 and Sec. 4 (this module only renders; the checks live in
+:mod:`gstheory.claims`, the scans in :mod:`gstheory.validity`).
+
+Writes ``report.md`` (figures linked as files) and ``report.html`` (self-contained: every
+figure embedded as a base64 PNG), atomically.
+
+Example:
+    >>> from gstheory.report import sign_colours
+    >>> len(sign_colours())
+    3
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import validation as check
+from .claims import Claim
+
+INV_SQRT2 = 1.0 / np.sqrt(2.0)
+
+
+def sign_colours() -> list[str]:
+    """Colours of the sign maps: reversed (> 0), zero, holds (< 0)."""
+    return ["#d7301f", "#f7f7f7", "#2166ac"]
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def write_atomic(path: Path, data: str | bytes) -> Path:
+    """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _savefig(fig: Any, path: Path) -> Path:
+    plt = _plt()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+# --------------------------------------------------------------------------- figures
+def sign_map_figure(maps: Sequence[Any], out: Path, lam_indices: Sequence[int] | None = None
+                    ) -> Path:
+    r"""Heat maps of the sign of :math:`\partial z_2^*/\partial s_1^2` over
+    (``delta``, ``ratio``), one row per map (penalty x dynamics), one column per chosen
+    ``lam``; blue = Theorem 2 holds (< 0), red = reversed (> 0), white = 0.
+
+    Paper: Theorem 2 (Eq. 16).
+    """
+    plt = _plt()
+    from matplotlib.colors import ListedColormap
+
+    cmap = ListedColormap(sign_colours()[::-1])  # -1 blue, 0 white, +1 red
+    lam = maps[0].lam
+    cols = list(lam_indices) if lam_indices is not None else \
+        sorted({0, len(lam) // 2, len(lam) - 1})
+    fig, axes = plt.subplots(len(maps), len(cols), figsize=(4.2 * len(cols), 3.4 * len(maps)),
+                             squeeze=False, constrained_layout=True)
+    for i, m in enumerate(maps):
+        for j, k in enumerate(cols):
+            ax = axes[i][j]
+            ax.pcolormesh(m.delta, m.ratio, m.sign[:, :, k].T, cmap=cmap, vmin=-1, vmax=1,
+                          shading="nearest")
+            ax.set_yscale("log")
+            for x in (0.0, INV_SQRT2, -INV_SQRT2):
+                ax.axvline(x, color="k", lw=0.7, ls="--")
+            ax.axhline(1.0, color="k", lw=0.7, ls="--")
+            ax.set_title(f"{m.penalty}, {m.dynamics}: lambda/s2^2 = {m.lam[k]:.3g}",
+                         fontsize=10)
+            ax.set_xlabel("coupling delta (Eq. 15)")
+            ax.set_ylabel("s1^2 / s2^2")
+    from matplotlib.patches import Patch
+
+    fig.legend(handles=[Patch(color=sign_colours()[2], label="d z2*/d s1^2 < 0 (holds)"),
+                        Patch(color=sign_colours()[0], label="> 0 (reversed)"),
+                        Patch(facecolor=sign_colours()[1], edgecolor="k", label="= 0")],
+               loc="outside lower center", ncol=3, fontsize=10)
+    fig.suptitle("Theorem 2: sign of d z2*/d s1^2 (dashed: delta = 0, +-1/sqrt2; ratio = 1)",
+                 fontsize=11)
+    return _savefig(fig, out)
+
+
+def lam_dependence_figure(m: Any, out: Path, ratio_index: int | None = None) -> Path:
+    r"""Sign over (``delta``, ``lambda``) at a fixed ratio: vertical bands mean the sign
+    does not depend on :math:`\lambda`. Paper: Theorem 2."""
+    plt = _plt()
+    from matplotlib.colors import ListedColormap
+
+    cmap = ListedColormap(sign_colours()[::-1])
+    j = int(np.argmin(np.abs(np.log(m.ratio) - np.log(4.0)))) if ratio_index is None \
+        else ratio_index
+    fig, ax = plt.subplots(figsize=(5.6, 3.8), constrained_layout=True)
+    ax.pcolormesh(m.delta, m.lam, m.sign[:, j, :].T, cmap=cmap, vmin=-1, vmax=1,
+                  shading="nearest")
+    ax.set_yscale("log")
+    for x in (0.0, INV_SQRT2, -INV_SQRT2):
+        ax.axvline(x, color="k", lw=0.7, ls="--")
+    ax.set_xlabel("coupling delta (Eq. 15)")
+    ax.set_ylabel("lambda / s2^2")
+    ax.set_title(f"{m.penalty}, {m.dynamics}: sign at s1^2/s2^2 = {m.ratio[j]:.3g} "
+                 "(blue holds, red reversed)", fontsize=10)
+    return _savefig(fig, out)
+
+
+def error_curves_figure(curves: Sequence[Any], out: Path) -> Path:
+    """Log-log error curves (Eq. 10 vs Eq. 9; Lemma 1) with fitted slopes."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(curves), figsize=(5.2 * len(curves), 3.8),
+                             squeeze=False, constrained_layout=True)
+    for ax, c in zip(axes[0], curves):
+        ax.loglog(c.x, c.error, "o-", ms=3)
+        ax.set_xlabel(c.parameter)
+        ax.set_ylabel("relative error")
+        ax.set_title(f"{c.name}: slope {c.slope:.2f} on {c.parameter} <= {c.fit_range[1]:g}",
+                     fontsize=10)
+        ax.grid(True, which="both", alpha=0.3)
+    return _savefig(fig, out)
+
+
+def n_feature_figure(scan: Any, out: Path) -> Path:
+    """n-feature scan: fraction where every stronger feature starves every weaker one,
+    and agreement with the pairwise rule, against the coupling size."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.8), constrained_layout=True)
+    for a, n in enumerate(scan.n_values):
+        axes[0].plot(scan.delta_values, scan.all_starve[a], "o-", ms=3, label=f"n={n}")
+        axes[1].plot(scan.delta_values, scan.pairwise_rule_agreement[a], "o-", ms=3,
+                     label=f"n={n}")
+    axes[0].set_title("every stronger feature starves every weaker one", fontsize=10)
+    axes[0].set_ylabel("fraction of random spectra")
+    axes[1].set_title("pairs with sign S[i,j] = -sign U[j,i] (pairwise rule)", fontsize=10)
+    axes[1].set_ylabel("fraction of pairs (s_i > s_j)")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("coupling size delta")
+        ax.grid(True, alpha=0.3)
+    axes[1].legend(fontsize=8, ncol=2)
+    return _savefig(fig, out)
+
+
+# --------------------------------------------------------------------------- document
+@dataclass
+class ReportData:
+    """Everything the report shows.
+
+    Attributes:
+        title: heading; preset: experiments' preset; claims: the registry;
+        validity: name -> JSON-ready summary; figures: list of (caption, path) of the
+        validity maps; experiments: list of dicts with name, preset, predictions, figures,
+        seconds, error; derivations: records of ``gstheory derive``; timings: step ->
+        seconds; notes: free lines.
+    """
+
+    title: str
+    preset: str
+    claims: list[Claim]
+    validity: dict[str, Any] = field(default_factory=dict)
+    figures: list[tuple[str, Path]] = field(default_factory=list)
+    experiments: list[dict[str, Any]] = field(default_factory=list)
+    derivations: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _status_badge(status: str) -> str:
+    return {"confirmed": "confirmed", "refuted": "REFUTED",
+            "holds-on-domain": "holds on a domain", "not-checked": "not checked"}.get(
+                status, status)
+
+
+def render_markdown(data: ReportData, base: Path) -> str:
+    """The report as Markdown; figure paths relative to ``base``."""
+    L: list[str] = [f"# {data.title}", ""]
+    L += ["Pezeshki et al., *Gradient Starvation* (NeurIPS 2021), checked at three levels: "
+          "SymPy derivations, numerics (with validity scans and interval certificates), "
+          f"and training experiments (preset `{data.preset}`).", ""]
+    L += ["## Claims", "", "| claim | paper | statement | status | evidence |",
+          "| --- | --- | --- | --- | --- |"]
+    for c in data.claims:
+        ev = "; ".join(f"{k.level}: {k.status}" for k in c.checks
+                       if k.level != "property-tests")
+        L.append(f"| `{c.id}` | {c.paper_ref} | {c.statement} | **{_status_badge(c.status)}** "
+                 f"| {ev} |")
+    L.append("")
+    for c in data.claims:
+        L += [f"### `{c.id}` ({c.paper_ref}): {_status_badge(c.status)}", "",
+              f"*Statement.* {c.statement}", "", f"*Assumptions.* {c.assumptions}", ""]
+        if c.domain:
+            L += [f"*Where it holds.* {c.domain}", ""]
+        if c.counterexample:
+            L += [f"*Counterexample.* `{json.dumps(c.counterexample)}`", ""]
+        for k in c.checks:
+            L.append(f"- **{k.level}** {k.name}: *{k.status}*. {k.detail}")
+        L.append("")
+    if data.validity:
+        L += ["## Validity maps", ""]
+        for name, summ in data.validity.items():
+            L += [f"### {name}", "", "```json", json.dumps(summ, indent=1, default=float)[:6000],
+                  "```", ""]
+    if data.figures:
+        L += ["## Figures (validity maps)", ""]
+        for cap, p in data.figures:
+            L += [f"![{cap}]({os.path.relpath(p, base)})", "", f"*{cap}*", ""]
+    if data.experiments:
+        L += ["## Experiments", ""]
+        for e in data.experiments:
+            L += [f"### {e['name']} ({e.get('paper_ref', '')}), preset {e.get('preset')}", ""]
+            if e.get("error"):
+                L += [f"Did not run: `{e['error']}`", ""]
+                continue
+            L.append(f"Wall time {e.get('seconds', float('nan')):.1f} s.")
+            L.append("")
+            for p in e.get("predictions", []):
+                verdict = "CONFIRMED" if p["confirmed"] else "REFUTED"
+                ev = ", ".join(f"{k}={_short(v)}" for k, v in p.get("evidence", {}).items())
+                L.append(f"- **{verdict}** `{p['name']}`: {p['statement']} ({ev})")
+            L.append("")
+            for f in e.get("figures", []):
+                L += [f"![{e['name']}]({os.path.relpath(f, base)})", ""]
+    if data.derivations:
+        L += ["## Derivations", "", "| derivation | status | steps | seconds |",
+              "| --- | --- | --- | --- |"]
+        for d in data.derivations:
+            L.append(f"| {d.get('name')} | {d.get('status')} | {d.get('steps', '')} | "
+                     f"{d.get('seconds', 0):.2f} |")
+        L.append("")
+    if data.timings:
+        L += ["## Timings", ""] + [f"- {k}: {v:.1f} s" for k, v in data.timings.items()] + [""]
+    if data.notes:
+        L += ["## Notes", ""] + [f"- {n}" for n in data.notes] + [""]
+    return "\n".join(L)
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, (list, dict)):
+        s = json.dumps(v, default=float)
+        return s if len(s) < 80 else s[:77] + "..."
+    return str(v)
+
+
+def _img(path: Path, alt: str) -> str:
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return (f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"/>'
+            f"<figcaption>{html.escape(alt)}</figcaption></figure>")
+
+
+_CSS = """body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;
+color:#222;line-height:1.45}table{border-collapse:collapse;margin:1em 0;font-size:.92em}
+td,th{border:1px solid #ccc;padding:.3em .5em;vertical-align:top}th{background:#f0f0f0}
+.confirmed{color:#1a7f37;font-weight:600}.refuted{color:#c62828;font-weight:700}
+.holds-on-domain{color:#9a6700;font-weight:600}.not-checked{color:#777}
+img{max-width:100%;border:1px solid #ddd}figure{margin:1em 0}
+figcaption{font-size:.9em;color:#555}pre{background:#f6f8fa;padding:.6em;overflow:auto;
+font-size:.8em;max-height:24em}li{margin:.2em 0}"""
+
+
+def render_html(data: ReportData) -> str:
+    """The report as one self-contained HTML page (figures embedded as base64 PNG)."""
+    e = html.escape
+    H = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(data.title)}"
+         f"</title><style>{_CSS}</style></head><body>", f"<h1>{e(data.title)}</h1>",
+         "<p>Pezeshki et al., <i>Gradient Starvation</i> (NeurIPS 2021), checked at three "
+         "levels: SymPy derivations, numerics (validity scans, interval certificates) and "
+         f"training experiments (preset <code>{e(data.preset)}</code>).</p>",
+         "<h2>Claims</h2><table><tr><th>claim</th><th>paper</th><th>statement</th>"
+         "<th>status</th><th>where it holds / counterexample</th></tr>"]
+    for c in data.claims:
+        extra = e(c.domain or "")
+        if c.counterexample:
+            extra += "<br><code>" + e(json.dumps(c.counterexample)) + "</code>"
+        H.append(f"<tr><td><code>{e(c.id)}</code></td><td>{e(c.paper_ref)}</td>"
+                 f"<td>{e(c.statement)}</td><td class='{c.status}'>"
+                 f"{e(_status_badge(c.status))}</td><td>{extra}</td></tr>")
+    H.append("</table>")
+    for c in data.claims:
+        H.append(f"<h3><code>{e(c.id)}</code> ({e(c.paper_ref)}): "
+                 f"<span class='{c.status}'>{e(_status_badge(c.status))}</span></h3><ul>")
+        for k in c.checks:
+            H.append(f"<li><b>{e(k.level)}</b> {e(k.name)}: <span class='{k.status}'>"
+                     f"{e(k.status)}</span>. {e(k.detail)}</li>")
+        H.append("</ul>")
+    if data.figures:
+        H.append("<h2>Validity maps</h2>")
+        for cap, p in data.figures:
+            H.append(_img(p, cap))
+    if data.validity:
+        H.append("<h3>Numbers behind the maps</h3>")
+        for name, summ in data.validity.items():
+            H.append(f"<details><summary>{e(name)}</summary><pre>"
+                     f"{e(json.dumps(summ, indent=1, default=float)[:12000])}</pre></details>")
+    if data.experiments:
+        H.append("<h2>Experiments</h2>")
+        for x in data.experiments:
+            H.append(f"<h3>{e(x['name'])} ({e(x.get('paper_ref', ''))}), preset "
+                     f"{e(str(x.get('preset')))}</h3>")
+            if x.get("error"):
+                H.append(f"<p class='refuted'>Did not run: {e(x['error'])}</p>")
+                continue
+            H.append(f"<p>Wall time {x.get('seconds', float('nan')):.1f} s.</p><ul>")
+            for p in x.get("predictions", []):
+                cls = "confirmed" if p["confirmed"] else "refuted"
+                ev = ", ".join(f"{k}={_short(v)}" for k, v in p.get("evidence", {}).items())
+                H.append(f"<li><span class='{cls}'>{'CONFIRMED' if p['confirmed'] else 'REFUTED'}"
+                         f"</span> <code>{e(p['name'])}</code>: {e(p['statement'])} "
+                         f"<small>({e(ev)})</small></li>")
+            H.append("</ul>")
+            for f in x.get("figures", []):
+                if Path(f).suffix.lower() == ".png" and Path(f).exists():
+                    H.append(_img(Path(f), f"{x['name']}: {Path(f).name}"))
+    if data.derivations:
+        H.append("<h2>Derivations</h2><table><tr><th>derivation</th><th>status</th>"
+                 "<th>steps</th><th>seconds</th></tr>")
+        for d in data.derivations:
+            H.append(f"<tr><td>{e(str(d.get('name')))}</td><td>{e(str(d.get('status')))}</td>"
+                     f"<td>{e(str(d.get('steps', '')))}</td>"
+                     f"<td>{d.get('seconds', 0):.2f}</td></tr>")
+        H.append("</table>")
+    if data.timings:
+        H.append("<h2>Timings</h2><ul>" + "".join(
+            f"<li>{e(k)}: {v:.1f} s</li>" for k, v in data.timings.items()) + "</ul>")
+    if data.notes:
+        H.append("<h2>Notes</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in data.notes)
+                 + "</ul>")
+    H.append("</body></html>")
+    return "\n".join(H)
+
+
+def write_report(data: ReportData, out_dir: str | Path) -> tuple[Path, Path]:
+    """Write ``report.md`` and ``report.html`` into ``out_dir`` (atomically).
+
+    Returns:
+        ``(markdown_path, html_path)``.
+
+    Raises:
+        ValueError: ``data`` is not a :class:`ReportData`.
+    """
+    if not isinstance(data, ReportData):
+        raise check.fail("data", data, "must be a gstheory.report.ReportData")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    md = write_atomic(out / "report.md", render_markdown(data, out))
+    ht = write_atomic(out / "report.html", render_html(data))
+    return md, ht

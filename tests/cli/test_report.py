@@ -1,0 +1,31 @@
+"""``gstheory report`` (tiny smoke setting: no experiments, committed derivations)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gstheory.cli import main
+
+
+def test_report_smoke(capsys, tmp_path):
+    rc = main(["report", "--out", str(tmp_path), "--preset", "smoke", "--experiments",
+               "none", "--no-derive", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["regressions"] == 0
+    html = (tmp_path / "report.html").read_text()
+    md = (tmp_path / "report.md").read_text()
+    assert html.count("data:image/png;base64,") == len(out["figures"]) >= 4
+    assert "theorem-2" in md and "Validity maps" in md
+    for f in out["figures"]:
+        with open(f, "rb") as fh:
+            assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert out["claims"]["theorem-2"] == "holds-on-domain"
+
+
+def test_report_unknown_experiment(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--out", str(tmp_path), "--experiments", "nope"])
+    assert exc.value.code == 2
+    assert "--experiments" in capsys.readouterr().err

@@ -1,0 +1,43 @@
+"""Report rendering (gstheory.report)."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import numpy as np
+import pytest
+
+from gstheory import validity as V
+from gstheory.claims import Check, Claim
+from gstheory.report import ReportData, sign_map_figure, write_report
+
+
+def test_report_renders_with_embedded_figures(tmp_path):
+    m = V.scan_theorem2(np.linspace(-0.9, 0.9, 9), np.logspace(-1, 2, 6), [0.01, 1.0])
+    fig = sign_map_figure([m], tmp_path / "figures" / "map.png")
+    png = fig.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    claim = Claim("theorem-2", "Theorem 2", "d z2*/d s1^2 < 0", "s1 > s2",
+                  [Check("validity-scan", "map", "holds-on-domain", "numbers")],
+                  domain="0 < delta < 1/sqrt2")
+    data = ReportData("T", "quick", [claim], {"map": m.summary()}, [("the map", fig)],
+                      [{"name": "exp", "preset": "quick", "paper_ref": "Fig. 1",
+                        "predictions": [{"name": "p", "statement": "s", "confirmed": True,
+                                         "evidence": {"x": 1.0}}],
+                        "figures": [str(fig)], "seconds": 1.0}])
+    md, ht = write_report(data, tmp_path)
+    text = md.read_text()
+    assert "| `theorem-2` |" in text and "holds on a domain" in text
+    assert "figures/map.png" in text and "CONFIRMED" in text
+    page = ht.read_text()
+    # self-contained: figures embedded, no external image reference
+    imgs = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert len(imgs) == 2
+    assert base64.b64decode(imgs[0]) == png
+    assert "src=\"figures" not in page
+
+
+def test_write_report_rejects_bad_data(tmp_path):
+    with pytest.raises(ValueError, match="data"):
+        write_report({"x": 1}, tmp_path)
