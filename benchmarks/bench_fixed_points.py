@@ -28,13 +28,13 @@ import numpy as np
 from scipy.optimize import root
 from scipy.stats import ortho_group
 
+from gstheory.dual import coords_residual, from_coords
 from gstheory.fixed_points import (
     _batch_system,
     _initial_guess,
     _rel_residual,
     solve_fixed_points,
 )
-from gstheory.dual import coords_residual, from_coords
 
 RESIDUAL_MAX = 1e-10
 

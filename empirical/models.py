@@ -186,28 +186,25 @@ class BatchedMLP(nn.Module):
         return h.squeeze(-1) if self.widths[-1] == 1 else h
 
     def _batchnorm(self, h: torch.Tensor, l: int) -> torch.Tensor:
-        rm = getattr(self, f"running_mean_{l}")
-        rv = getattr(self, f"running_var_{l}")
-        if self.training:
-            mean = h.mean(dim=1, keepdim=True)
-            var = h.var(dim=1, unbiased=False, keepdim=True)
-            n = h.shape[1]
-            with torch.no_grad():
-                m = self.BN_MOMENTUM
-                rm.mul_(1 - m).add_(m * mean.detach())
-                rv.mul_(1 - m).add_(m * var.detach() * (n / max(n - 1, 1)))
-        else:
-            mean, var = rm, rv
-        h = (h - mean) * torch.rsqrt(var + self.BN_EPS)
-        return h * self.bn_weight[l] + self.bn_bias[l]
+        """Per-copy BatchNorm1d: every (copy, unit) pair is one channel of ``F.batch_norm``
+        (statistics over the copy's examples; the fused kernel of ``nn.BatchNorm1d``)."""
+        S, n, H = h.shape
+        rm = getattr(self, f"running_mean_{l}").view(S * H)
+        rv = getattr(self, f"running_var_{l}").view(S * H)
+        x = h.transpose(0, 1).reshape(n, S * H)
+        x = torch.nn.functional.batch_norm(
+            x, rm, rv, self.bn_weight[l].reshape(S * H), self.bn_bias[l].reshape(S * H),
+            training=self.training, momentum=self.BN_MOMENTUM, eps=self.BN_EPS)
+        return x.view(n, S, H).transpose(0, 1)
 
     def _dropout_mask(self, h: torch.Tensor) -> torch.Tensor:
         """Per-copy dropout multipliers (``bernoulli(keep) / keep``), each copy drawing
         from its own generator so that a copy's masks do not depend on its batch-mates."""
         keep = 1.0 - self.dropout
-        masks = [torch.bernoulli(torch.full(h.shape[1:], keep, dtype=h.dtype), generator=g)
-                 for g in self._generators]
-        return torch.stack(masks).to(h.device) / keep
+        # uniform < keep is Bernoulli(keep); 3x faster on a CPU than bernoulli_
+        masks = torch.stack([torch.rand(h.shape[1:], generator=g) < keep
+                             for g in self._generators])
+        return masks.to(dtype=h.dtype, device=h.device).div_(keep)
 
     def to_modules(self) -> list[MLP]:
         """Unstack into ordinary :class:`MLP` modules (copies of the current weights)."""

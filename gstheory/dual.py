@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from . import validation as check
-from .penalties import Penalty, Ridge, SpectralDecoupling, as_penalty
+from .penalties import Penalty, Ridge, as_penalty, finite_result
 from .spectrum import Spectrum
 
 DYNAMICS = ("exact", "taylor")
@@ -215,7 +215,8 @@ def vector_field(alpha: Any, spectrum: Spectrum, penalty: Penalty,
     sysm = dual_system(spectrum, penalty, dynamics)
     eta = check.positive("eta", eta)
     a = _alpha("alpha", alpha, sysm.n, sysm.dynamics)
-    return eta * (log_term(a, sysm.dynamics) - sysm.c - sysm.M @ a)
+    return finite_result("eta", eta,
+                         lambda: eta * (log_term(a, sysm.dynamics) - sysm.c - sysm.M @ a))
 
 
 def vector_field_jacobian(alpha: Any, spectrum: Spectrum, penalty: Penalty,
@@ -238,7 +239,7 @@ def vector_field_jacobian(alpha: Any, spectrum: Spectrum, penalty: Penalty,
     eta = check.positive("eta", eta)
     a = _alpha("alpha", alpha, sysm.n, sysm.dynamics)
     d = 1.0 / (a * (1.0 - a)) if sysm.dynamics == "exact" else 1.0 / a
-    return -eta * (np.diag(d) + sysm.M)
+    return finite_result("eta", eta, lambda: -eta * (np.diag(d) + sysm.M))
 
 
 def log_term(a: np.ndarray, dynamics: str) -> np.ndarray:

@@ -32,7 +32,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from . import validation as check
-from .dual import check_spectrum, dual_system, from_coords, log_term
+from .dual import dual_system, from_coords, log_term
 from .fixed_points import responses
 from .penalties import Penalty, Ridge, as_penalty
 from .primal import _gradient, softplus
@@ -142,6 +142,9 @@ def integrate_dual(spectrum: Spectrum, penalty: Penalty, alpha0: Any, t_final: f
     method = check.choice("method", method, ODE_METHODS)
     rtol = check.positive("rtol", rtol)
     atol = check.positive("atol", atol)
+    for name, val in (("rtol", rtol), ("atol", atol)):
+        if not 1e-15 <= val <= 1e-3:
+            raise check.fail(name, val, "must lie in [1e-15, 1e-3] (a solver tolerance)")
     if t_eval is not None:
         te = check.finite_array("t_eval", t_eval, ndim=1)
         if te.size == 0 or np.any(np.diff(te) <= 0) or te[0] < 0 or te[-1] > T:
@@ -171,13 +174,17 @@ def integrate_dual(spectrum: Spectrum, penalty: Penalty, alpha0: Any, t_final: f
                             atol=atol, **({} if method == "LSODA" else {"jac": jac}))
     except _Underflow:
         raise IntegrationError(
-            "integrate_dual: alpha left float64's range (below 1e-290) during the transient: "
-            "the coupling M alpha0 is too strong for this alpha0; start closer to 0 (the "
-            "authors use alpha0 = 1e-8) or use the Newton/mpmath solver") from None
+            f"integrate_dual: alpha left float64's range (below 1e-290) during the transient "
+            f"for alpha0={a0.tolist()}, t_final={T:g}, eta={eta:g}, rtol={rtol:g}, "
+            f"atol={atol:g}: the coupling M alpha0 is too strong for this alpha0; start "
+            "closer to 0 (the authors use alpha0 = 1e-8) or use the Newton/mpmath solver"
+        ) from None
     if sol.status != 0 or not sol.success:
-        raise IntegrationError(f"integrate_dual: {method} failed ({sol.message}); with "
-                               "strong coupling the transient from alpha0 is beyond float64: "
-                               "start alpha0 near 0 (e.g. 1e-8) or use the Newton solver")
+        raise IntegrationError(
+            f"integrate_dual: {method} failed ({sol.message}) for alpha0={a0.tolist()}, "
+            f"t_final={T:g}, eta={eta:g}, rtol={rtol:g}, atol={atol:g}; with strong coupling "
+            "the transient from alpha0 is beyond float64: start alpha0 near 0 (e.g. 1e-8) "
+            "or use the Newton solver")
     x = _finite("alpha", sol.y.T, "integrate_dual")
     a, _ = from_coords(x, dyn)
     _finite("alpha", a, "integrate_dual")

@@ -20,8 +20,9 @@ positive semidefinite, so the Newton direction always exists and the backtrackin
 search on :math:`\|F\|_2` converges.
 
 The reported ``residual`` is relative (a backward error): :math:`\max_i |F_i| /
-(|x_i| + |c_i| + \sum_j |M_{ij}\alpha_j|)`, i.e. the size of the residual compared with
-the size of the terms that cancel in it.
+(1 + |x_i| + |c_i| + \sum_j |M_{ij}\alpha_j|)`, i.e. the size of the residual compared
+with the size of the terms that cancel in it (the 1: an absolute error in the logit is a
+relative error in :math:`\alpha` and :math:`1 - \alpha`).
 
 Example:
     >>> from gstheory.spectrum import perturbed_identity
@@ -305,7 +306,7 @@ def _rel_residual(F: np.ndarray, x: np.ndarray, M: np.ndarray, c: np.ndarray,
                   dynamics: str) -> np.ndarray:
     """Relative residual per instance (module docstring)."""
     a, _ = from_coords(_clamp(x, dynamics), dynamics)
-    scale = np.abs(x) + np.abs(c) + np.einsum("bij,bj->bi", np.abs(M), a)
+    scale = 1.0 + np.abs(x) + np.abs(c) + np.einsum("bij,bj->bi", np.abs(M), a)
     return np.max(np.abs(F) / np.maximum(scale, np.finfo(float).tiny), axis=1)
 
 
@@ -315,6 +316,36 @@ def _clamp(x: np.ndarray, dynamics: str) -> np.ndarray:
 
 def _residual(x: np.ndarray, M: np.ndarray, c: np.ndarray, dynamics: str):
     return coords_residual(_clamp(x, dynamics), M, c, dynamics)
+
+
+#: A step may shrink (or, exact form, grow 1 - alpha) by at most this fraction of the way
+#: to the boundary of (0, 1) (interior-point practice; 1 - 1e-6 allows 1e6-fold moves).
+_FRACTION_TO_BOUNDARY = 1.0 - 1e-6
+
+
+def _max_step(x: np.ndarray, p: np.ndarray, dynamics: str) -> np.ndarray:
+    r"""Largest ``t`` keeping :math:`\alpha + t\,g'(x)p` inside the domain, per instance."""
+    with np.errstate(divide="ignore", over="ignore"):
+        if dynamics == "exact":
+            a, _ = from_coords(x, dynamics)
+            b, _ = from_coords(-x, dynamics)            # 1 - alpha without cancellation
+            lim = np.where(p < 0, 1.0 / (b * -p), np.where(p > 0, 1.0 / (a * p), np.inf))
+        else:
+            lim = np.where(p < 0, 1.0 / -p, np.inf)
+    return np.min(lim, axis=1)
+
+
+def _curve(x: np.ndarray, p: np.ndarray, t: np.ndarray, dynamics: str) -> np.ndarray:
+    r"""The point :math:`\alpha + t\,g'(x)p` (a straight line in :math:`\alpha`, the
+    Newton line of the concave dual objective) written in solver coordinates without
+    cancellation: exact :math:`x + \log(1 + t(1-\alpha)p) - \log(1 - t\alpha p)`,
+    Taylor :math:`u + \log(1 + tp)`. To first order it is :math:`x + tp`."""
+    tp = t[:, None] * p
+    if dynamics == "exact":
+        a, _ = from_coords(x, dynamics)
+        b, _ = from_coords(-x, dynamics)
+        return x + np.log1p(b * tp) - np.log1p(-a * tp)
+    return x + np.log1p(tp)
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:
@@ -333,7 +364,7 @@ def _evaluate(x: np.ndarray, M: np.ndarray, c: np.ndarray, absM: np.ndarray,
     else:
         ent = a * (1.0 - xc)
     D = np.sum(ent - c * a, axis=1) - 0.5 * np.sum(a * Ma, axis=1)
-    scale = np.abs(x) + np.abs(c) + np.matmul(absM, a[..., None])[..., 0]
+    scale = 1.0 + np.abs(x) + np.abs(c) + np.matmul(absM, a[..., None])[..., 0]
     rel = np.max(np.abs(F) / np.maximum(scale, np.finfo(float).tiny), axis=1)
     return a, gp, F, D, rel
 
@@ -381,8 +412,13 @@ def newton_batch(M: np.ndarray, c: np.ndarray, dynamics: str, x0: np.ndarray | N
             break
         J = -Ma * gp[:, None, :] - eye
         p = -np.linalg.solve(J, F[..., None])[..., 0]
+        # Two Newton curves, same tangent: the straight line in alpha (the natural Newton
+        # line of the concave dual; best in ill-conditioned valleys) when the full step
+        # stays inside the domain, else the straight line in x (log/logit: lets alpha
+        # shrink by orders of magnitude per step), capped at MAX_STEP.
+        in_domain = _FRACTION_TO_BOUNDARY * _max_step(xa, p, dynamics) >= 1.0
         pmax = np.max(np.abs(p), axis=1)
-        t = np.minimum(1.0, MAX_STEP / np.maximum(pmax, 1e-300))
+        t = np.where(in_domain, 1.0, np.minimum(1.0, MAX_STEP / np.maximum(pmax, 1e-300)))
         phi0 = np.linalg.norm(F, axis=1)
         slope = np.sum(F * gp * p, axis=1)          # d/dt D(g(x + t p)) at t = 0, > 0
         x_new, F_new, gp_new = np.empty_like(xa), np.empty_like(F), np.empty_like(gp)
@@ -390,6 +426,9 @@ def newton_batch(M: np.ndarray, c: np.ndarray, dynamics: str, x0: np.ndarray | N
         todo = np.arange(active.size)
         for _ls in range(60):
             xt = xa[todo] + t[todo, None] * p[todo]
+            on = in_domain[todo]
+            if np.any(on):
+                xt[on] = _curve(xa[todo][on], p[todo][on], t[todo][on], dynamics)
             _, gt, Ft, Dt, rt = _evaluate(xt, Ma[todo], ca[todo], aMa[todo], dynamics)
             # Armijo on the concave dual objective (global convergence), or a halved
             # residual (the quadratic phase, where D is flat to rounding)
@@ -782,7 +821,7 @@ def mp_newton(M: Any, c: Any, dynamics: str, x0: list, max_iter: int = 200
         a = [g[0] for g in ga]
         Ma = [mp.fsum(M[i, j] * a[j] for j in range(n)) for i in range(n)]
         F = [-xv[i] - c[i] - Ma[i] for i in range(n)]
-        scale = [abs(xv[i]) + abs(c[i]) + mp.fsum(abs(M[i, j] * a[j]) for j in range(n))
+        scale = [1 + abs(xv[i]) + abs(c[i]) + mp.fsum(abs(M[i, j] * a[j]) for j in range(n))
                  for i in range(n)]
         rel = max(abs(F[i]) / scale[i] for i in range(n))
         if dynamics == "exact":   # entropy via log(alpha) = -x - log(1 + e^-x) etc.

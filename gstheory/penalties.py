@@ -25,7 +25,7 @@ Paper: Eq. 5 (Sec. 3.2), Eq. 17 (Sec. 3.4), Sec. 4.4.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -176,7 +176,7 @@ class SpectralDecoupling:
         return {"penalty": "sd", "lam": js(self.lam), "gamma": js(self.gamma)}
 
 
-Penalty = Union[Ridge, SpectralDecoupling]
+Penalty = Ridge | SpectralDecoupling
 
 
 def make_penalty(name: str, lam: Any, gamma: Any = None) -> Penalty:

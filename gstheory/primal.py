@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from . import validation as check
-from .penalties import Penalty, Ridge, as_penalty
+from .penalties import Penalty, Ridge, as_penalty, finite_result
 from .spectrum import Spectrum, from_features
 
 
@@ -87,6 +87,9 @@ def _inputs(Phi0: Any, y: Any, penalty: Any) -> tuple[np.ndarray, np.ndarray, Pe
     P = check.finite_array("Phi0", Phi0, ndim=2)
     if P.size == 0:
         raise check.fail("Phi0", P, f"must be a non-empty n x m matrix, got shape {P.shape}")
+    if not float(np.max(np.abs(P))) <= 1e100:
+        raise check.fail("Phi0", P, "entries must be <= 1e100 in magnitude (the squared "
+                                    "strengths would overflow float64)")
     yv = check.labels("y", y, n=P.shape[0])
     return P, yv, as_penalty(penalty)
 
@@ -107,8 +110,11 @@ def primal_objective(theta: Any, Phi0: Any, y: Any, penalty: Penalty) -> float:
     """
     P, yv, pen = _inputs(Phi0, y, penalty)
     th = check.finite_array("theta", theta, ndim=1, shape=(P.shape[1],))
-    m = yv * (P @ th)
-    return float(np.sum(softplus(-m))) + pen.value(th, m)
+
+    def value() -> float:
+        m = yv * (P @ th)
+        return float(np.sum(softplus(-m))) + pen.value(th, m)
+    return float(finite_result("theta", th, value))
 
 
 def primal_gradient(theta: Any, Phi0: Any, y: Any, penalty: Penalty) -> np.ndarray:
@@ -122,7 +128,7 @@ def primal_gradient(theta: Any, Phi0: Any, y: Any, penalty: Penalty) -> np.ndarr
     """
     P, yv, pen = _inputs(Phi0, y, penalty)
     th = check.finite_array("theta", theta, ndim=1, shape=(P.shape[1],))
-    return _gradient(th, P, yv, pen)
+    return finite_result("theta", th, lambda: _gradient(th, P, yv, pen))
 
 
 def _gradient(th: np.ndarray, P: np.ndarray, yv: np.ndarray, pen: Penalty) -> np.ndarray:
@@ -143,7 +149,8 @@ def theta_to_z(theta: Any, spectrum: Spectrum) -> np.ndarray:
     """
     if not isinstance(spectrum, Spectrum):
         raise check.fail("spectrum", type(spectrum).__name__, "must be a Spectrum")
-    return spectrum.z_from_theta(theta)
+    th = check.finite_array("theta", theta)
+    return finite_result("theta", th, lambda: spectrum.z_from_theta(th))
 
 
 def minimise_primal(Phi0: Any, y: Any, penalty: Penalty, *, tol: float = 1e-13,

@@ -171,9 +171,12 @@ def n_feature_figure(scan: Any, out: Path) -> Path:
     axes[1].set_ylabel("fraction of pairs (s_i > s_j)")
     for ax in axes:
         ax.set_xscale("log")
+        ax.set_xticks(list(scan.delta_values))
+        ax.set_xticklabels([f"{d:g}" for d in scan.delta_values])
+        ax.minorticks_off()
         ax.set_xlabel("coupling size delta")
         ax.grid(True, alpha=0.3)
-    axes[1].legend(fontsize=8, ncol=2)
+        ax.legend(fontsize=8, ncol=2)
     return _savefig(fig, out)
 
 
@@ -210,9 +213,9 @@ def _status_badge(status: str) -> str:
 def render_markdown(data: ReportData, base: Path) -> str:
     """The report as Markdown; figure paths relative to ``base``."""
     L: list[str] = [f"# {data.title}", ""]
-    L += ["Pezeshki et al., *Gradient Starvation* (NeurIPS 2021), checked at three levels: "
+    L += [("Pezeshki et al., *Gradient Starvation* (NeurIPS 2021), checked at three levels: "
           "SymPy derivations, numerics (with validity scans and interval certificates), "
-          f"and training experiments (preset `{data.preset}`).", ""]
+          f"and training experiments (preset `{data.preset}`)."), ""]
     L += ["## Claims", "", "| claim | paper | statement | status | evidence |",
           "| --- | --- | --- | --- | --- |"]
     for c in data.claims:
@@ -298,13 +301,13 @@ font-size:.8em;max-height:24em}li{margin:.2em 0}"""
 def render_html(data: ReportData) -> str:
     """The report as one self-contained HTML page (figures embedded as base64 PNG)."""
     e = html.escape
-    H = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(data.title)}"
-         f"</title><style>{_CSS}</style></head><body>", f"<h1>{e(data.title)}</h1>",
-         "<p>Pezeshki et al., <i>Gradient Starvation</i> (NeurIPS 2021), checked at three "
+    H = [(f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(data.title)}"
+         f"</title><style>{_CSS}</style></head><body>"), f"<h1>{e(data.title)}</h1>",
+         ("<p>Pezeshki et al., <i>Gradient Starvation</i> (NeurIPS 2021), checked at three "
          "levels: SymPy derivations, numerics (validity scans, interval certificates) and "
-         f"training experiments (preset <code>{e(data.preset)}</code>).</p>",
-         "<h2>Claims</h2><table><tr><th>claim</th><th>paper</th><th>statement</th>"
-         "<th>status</th><th>where it holds / counterexample</th></tr>"]
+         f"training experiments (preset <code>{e(data.preset)}</code>).</p>"),
+         ("<h2>Claims</h2><table><tr><th>claim</th><th>paper</th><th>statement</th>"
+         "<th>status</th><th>where it holds / counterexample</th></tr>")]
     for c in data.claims:
         extra = e(c.domain or "")
         if c.counterexample:

@@ -63,7 +63,7 @@ def _starvation_batch(alpha: np.ndarray, U: np.ndarray, s2: np.ndarray, lam: np.
                       M: np.ndarray, dynamics: str) -> np.ndarray:
     """Ridge starvation matrices for a batch at known fixed points (shapes as in
     :func:`starvation_matrices`; ``lam`` is ``(B,)``)."""
-    B, n = alpha.shape
+    n = alpha.shape[1]
     x = -log_term(alpha, dynamics)
     _, gp = from_coords(x, dynamics)
     Uta = np.einsum("bji,bj->bi", U, alpha)                      # (B, n): u_i . alpha
@@ -90,8 +90,9 @@ def _fixed_point_or_raise(spectrum: Spectrum, penalty: Penalty, dynamics: str,
                          f"must be a {dynamics} fixed point with {spectrum.n} entries")
     if not fixed_point.converged:
         raise ConvergenceError(
-            f"fixed point did not converge (relative residual {fixed_point.residual:.3g}); "
-            "the parameters are at float64's limits: use starvation_matrix_mp")
+            f"fixed point did not converge (relative residual {fixed_point.residual:.3g}) "
+            f"for s2={spectrum.s2.tolist()} with this lam/penalty: the parameters are at "
+            "float64's limits: use starvation_matrix_mp")
     return fixed_point
 
 
@@ -148,8 +149,9 @@ def starvation_matrices(U: Any, s2: Any, lam: Any, penalty: str = "ridge",
     x, res, _, conv = newton_batch(M, c, dynamics)
     if not np.all(conv):
         k = int(np.flatnonzero(~conv)[0])
-        raise ConvergenceError(f"instance {k}: fixed point did not converge (relative "
-                               f"residual {res[k]:.3g}); use starvation_matrix_mp")
+        raise ConvergenceError(f"instance {k} (s2={s2a[k].tolist()}, lam={lam_b[k, 0]:g}): "
+                               f"fixed point did not converge (relative residual "
+                               f"{res[k]:.3g}); use starvation_matrix_mp")
     a, _ = from_coords(x, dynamics)
     return _starvation_batch(a, Um, s2a, lam_b[:, 0], M, dynamics)
 
@@ -174,7 +176,7 @@ def starvation_matrix_mp(spectrum: Spectrum, penalty: Penalty, dynamics: str = "
     n = sp.n
     fp = solve_fixed_point_mp(sp, pen, dyn, dps)
     if not fp.converged:
-        raise ConvergenceError(f"mpmath fixed point did not converge at dps={dps}")
+        raise ConvergenceError(f"dps={dps}: the mpmath fixed point did not converge")
     with mp.workdps(dps):
         if not isinstance(pen, Ridge):
             return [[mp.mpf(0)] * n for _ in range(n)]
@@ -226,8 +228,12 @@ def starvation_matrix_fd_mp(spectrum: Spectrum, penalty: Penalty, dynamics: str 
         raise ConvergenceError("float64 starting point did not converge")
     x0 = list(-log_term(base.alpha, dyn))
     with mp.workdps(dps):
-        h_rel = (mp.mpf(10) ** (-(dps // 3)) if rel_step is None
-                 else mp.mpf(check.positive("rel_step", rel_step)))
+        if rel_step is None:
+            h_rel = mp.mpf(10) ** (-(dps // 3))
+        else:
+            h_rel = mp.mpf(check.positive("rel_step", rel_step))
+            if not h_rel <= mp.mpf("1e-3"):
+                raise check.fail("rel_step", rel_step, "must lie in (0, 1e-3]")
         U = [[mp.mpf(v) for v in row] for row in sp.U.tolist()]
         s2 = [mp.mpf(v) for v in sp.s2]
         out = [[mp.mpf(0)] * n for _ in range(n)]
@@ -240,7 +246,8 @@ def starvation_matrix_fd_mp(spectrum: Spectrum, penalty: Penalty, dynamics: str 
                 M, c = mp_system(U, s2p, pen, dyn)
                 x, _, _, conv = mp_newton(M, c, dyn, x0)
                 if not conv:
-                    raise ConvergenceError(f"mpmath Newton did not converge at dps={dps}")
+                    raise ConvergenceError(f"dps={dps}: mpmath Newton did not converge at "
+                                           f"s2[{i}] +- rel_step * s2[{i}]")
                 a = [1 / (1 + mp.exp(-v)) if dyn == "exact" else mp.exp(v) for v in x]
                 zs.append(mp_responses(a, U, s2p, pen))
             for j in range(n):

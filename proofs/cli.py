@@ -97,14 +97,14 @@ def execute(args: argparse.Namespace) -> int:
             d = symbolic.derive(name)
         except StepFailed as exc:
             failed.append(name)
-            records.append({"name": name, "status": "failed", "error": str(exc),
+            records.append({"name": name, "status": "failed", "ok": False, "error": str(exc),
                             "seconds": time.perf_counter() - t0})
             if not args.json:
                 print(f"FAILED {name}: {exc}", flush=True)
             continue
         derivations.append(d)
         docs[f"{name}.md"] = render(d)
-        records.append({"name": name, "status": "ok", "steps": len(d.steps),
+        records.append({"name": name, "status": "ok", "ok": True, "steps": len(d.steps),
                         "seconds": time.perf_counter() - t0})
     if everything and not failed:
         docs[INDEX] = render_index(derivations)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from gstheory.spectrum import Spectrum, coupling_matrix
 
 LAM_RANGE = (1e-4, 1e2)
+N_FEATURES = st.integers(1, 6)
 STRENGTH_RANGE = (1e-2, 1e3)
 
 
@@ -36,7 +37,7 @@ def deltas(lo: float = 1e-3, hi: float = 0.99) -> st.SearchStrategy[float]:
     return st.floats(lo, hi, allow_nan=False, exclude_min=False)
 
 
-def spectra_s2(n: int | st.SearchStrategy[int] = st.integers(1, 6),
+def spectra_s2(n: int | st.SearchStrategy[int] = N_FEATURES,
                lo: float = STRENGTH_RANGE[0],
                hi: float = STRENGTH_RANGE[1]) -> st.SearchStrategy[np.ndarray]:
     """A vector of ``n`` squared strengths."""
@@ -54,7 +55,7 @@ def orthogonal_matrices(n: int) -> st.SearchStrategy[np.ndarray]:
     return st.integers(0, 2**32 - 1).map(build)
 
 
-def spectra(n: int | st.SearchStrategy[int] = st.integers(1, 6), *,
+def spectra(n: int | st.SearchStrategy[int] = N_FEATURES, *,
             coupling: str = "random") -> st.SearchStrategy[Spectrum]:
     """Spectra with ``n`` features; ``coupling`` ``"random"`` (Haar ``U``) or ``"delta"``
     (the perturbed identity of Eq. 15 and its n-feature form, delta in [1e-3, 0.99])."""

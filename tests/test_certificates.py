@@ -108,10 +108,10 @@ def test_json_shape():
 
 
 @pytest.mark.parametrize("kwargs, name", [
-    (dict(delta=(0.2, 0.1), ratio=(1, 2), lam=(1, 2)), "delta"),
-    (dict(delta=(-1.0, 0.1), ratio=(1, 2), lam=(1, 2)), "delta"),
-    (dict(delta=(0.1, 0.2), ratio=(0.0, 2), lam=(1, 2)), "ratio"),
-    (dict(delta=(0.1, 0.2), ratio=(1, 2), lam=(-1, 2)), "lam"),
+    ({"delta": (0.2, 0.1), "ratio": (1, 2), "lam": (1, 2)}, "delta"),
+    ({"delta": (-1.0, 0.1), "ratio": (1, 2), "lam": (1, 2)}, "delta"),
+    ({"delta": (0.1, 0.2), "ratio": (0.0, 2), "lam": (1, 2)}, "ratio"),
+    ({"delta": (0.1, 0.2), "ratio": (1, 2), "lam": (-1, 2)}, "lam"),
 ])
 def test_bad_input_names_argument(kwargs, name):
     with pytest.raises(ValueError, match=name):

@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from gstheory.claims import LEVELS, STATUSES, Check, Claim, experiment_claims, registry, \
-    regressions
+from gstheory.claims import LEVELS, STATUSES, Check, Claim, experiment_claims, registry, regressions
 
 REQUIRED = {"eq-6-8", "eq-9", "eq-10", "theorem-1", "eq-12", "eq-13", "lemma-1",
             "theorem-2", "eq-18", "sd-gamma"}
@@ -54,6 +53,7 @@ def test_experiment_claims_read_results(tmp_path):
             {"name": "p1", "statement": "s", "confirmed": True, "evidence": {"x": 1}},
             {"name": "p2", "statement": "t", "confirmed": False, "evidence": {}}]}))
     (cl,) = experiment_claims(tmp_path, "quick")
+    assert [k.regression for k in cl.checks] == [False, True]  # quick must confirm
     assert cl.id == "exp:toy-dual"
     assert [k.status for k in cl.checks] == ["confirmed", "refuted"]
     assert cl.status == "refuted"

@@ -82,7 +82,7 @@ def test_jacobian_is_derivative_of_vector_field(sp, lam, dynamics, sd, eta, data
             # SD here has gamma = 0, so the constant term c vanishes for both penalties
             return eta * (lt - mp.fsum(mp.mpf(M[comp, j]) * b[j] for j in range(sp.n)))
         for i in range(sp.n):
-            g = float(mp.diff(lambda t: field(t, i), 0))
+            g = float(mp.diff(lambda t, i=i: field(t, i), 0))
             assert abs((J @ v)[i] - g) <= 1e-9 * max(1.0, np.max(np.abs(J)) * np.max(np.abs(v)))
 
 

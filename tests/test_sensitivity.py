@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import lambertw
 
-from gstheory.fixed_points import solve_fixed_point, solve_fixed_points
+from gstheory.fixed_points import solve_fixed_point
 from gstheory.penalties import Ridge, SpectralDecoupling
 from gstheory.sensitivity import (
     starvation_matrices,

@@ -130,7 +130,7 @@ PRESETS = {
     # CPU: 4000 training / 2000 test images, narrower nets, the authors' step counts and
     # schedules unchanged; thresholds from 5 measured seeds (README).
     "quick": ColoredMnistConfig(seeds=1, n_train=4000, n_test=2000, hidden=128,
-                                irm_hidden=160, plain_sd_steps=1001, min_gain=0.15),
+                                irm_hidden=160, min_gain=0.15),
     "smoke": ColoredMnistConfig(seeds=1, n_train=400, n_test=200, hidden=16, irm_hidden=16,
                                 erm_steps=30, sd_steps=40, plain_sd_steps=30, sd_anneal=20,
                                 irm_steps=30,

@@ -74,7 +74,8 @@ def _derive(out: Path) -> list[dict[str, Any]]:
 def _scans(preset: str, fig_dir: Path) -> tuple[dict[str, Any], list[tuple[str, Path]]]:
     n_axis, n_lam, samples = SCAN_SIZES[preset]
     d = np.linspace(-0.99, 0.99, n_axis)
-    r = np.logspace(-2, 3, n_axis - 1)  # ratio = 1 is a grid point iff n_axis - 2 is a multiple of 5
+    # ratio = 1 (where the derivative is 0) is a grid point iff n_axis - 2 is a multiple of 5
+    r = np.logspace(-2, 3, n_axis - 1)
     lam = np.logspace(-4, 2, n_lam)
     summaries: dict[str, Any] = {}
     figures: list[tuple[str, Path]] = []
@@ -90,25 +91,25 @@ def _scans(preset: str, fig_dir: Path) -> tuple[dict[str, Any], list[tuple[str, 
         object.__setattr__(m, "boundaries", b)
     for m in maps:
         summaries[f"theorem-2 sign map ({m.penalty}, {m.dynamics})"] = m.summary()
-    figures.append(("Theorem 2: sign of d z2*/d s1^2 over coupling delta and strength ratio "
+    figures.append((("Theorem 2: sign of d z2*/d s1^2 over coupling delta and strength ratio "
                     "at three values of lambda/s2^2 (rows: ridge exact Eq. 9, ridge Taylor "
-                    "Eq. 10, spectral decoupling)",
+                    "Eq. 10, spectral decoupling)"),
                     sign_map_figure(maps, fig_dir / "theorem2-sign-maps.png")))
-    figures.append(("Theorem 2 (ridge, exact): sign over delta and lambda at s1^2/s2^2 ~ 4: "
-                    "the boundaries do not move with lambda",
+    figures.append((("Theorem 2 (ridge, exact): sign over delta and lambda at s1^2/s2^2 ~ 4: "
+                    "the boundaries do not move with lambda"),
                     lam_dependence_figure(maps[0], fig_dir / "theorem2-lambda.png")))
     _say("  n-feature starvation matrices")
     nf = V.scan_n_features(samples=samples)
     summaries["n-feature starvation"] = nf.summary()
-    figures.append(("n features: how often every stronger feature starves every weaker one, "
-                    "and how often the pairwise rule sign S[i,j] = -sign U[j,i] holds",
+    figures.append((("n features: how often every stronger feature starves every weaker one, "
+                    "and how often the pairwise rule sign S[i,j] = -sign U[j,i] holds"),
                     n_feature_figure(nf, fig_dir / "n-features.png")))
     _say("  approximation errors (Eq. 10 vs Eq. 9; Lemma 1)")
     tc, lc = V.taylor_error_curve(), V.lemma1_error_curve()
     summaries["Eq. 10 vs Eq. 9"] = tc.summary()
     summaries["Lemma 1"] = lc.summary()
-    figures.append(("Errors of the approximations: Eq. 10's fixed point against Eq. 9's vs "
-                    "lambda/s1^2 (delta = 0.3, ratio 4), and Lemma 1 (Eq. 14) vs delta",
+    figures.append((("Errors of the approximations: Eq. 10's fixed point against Eq. 9's vs "
+                    "lambda/s1^2 (delta = 0.3, ratio 4), and Lemma 1 (Eq. 14) vs delta"),
                     error_curves_figure([tc, lc], fig_dir / "approximation-errors.png")))
     return summaries, figures
 
@@ -128,7 +129,7 @@ def _experiments(names: list[str], preset: str, out: Path, device: str
                                          progress=True)
             rec.update(predictions=[p.to_dict() for p in res.predictions],
                        figures=[str(f) for f in res.figures])
-        except Exception as exc:  # one failing experiment must not lose the report
+        except Exception as exc:  # noqa: BLE001 (one failing experiment must not lose the report)
             rec["error"] = f"{type(exc).__name__}: {exc}"
         rec["seconds"] = time.perf_counter() - t0
         records.append(rec)
@@ -182,9 +183,10 @@ def execute(args: argparse.Namespace) -> int:
                                  "detail": f"regenerated: {d.get('steps', '?')} steps checked "
                                            f"by SymPy in {d.get('seconds', 0):.1f} s",
                                  **d} for d in derivations} if derivations else None)
-            claims = registry(results_dir=out / "results",
-                              preset=args.preset if args.preset != "smoke" else "smoke",
-                              derivations=recs)
+            smoke = args.preset == "smoke"  # the tiny test setting: smaller scans
+            claims = registry(results_dir=out / "results", preset=args.preset,
+                              derivations=recs, scan_grid=8 if smoke else 24,
+                              certify=not smoke)
         timings[step] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_all
     bad = regressions(claims)

@@ -25,6 +25,7 @@ DERIVATIONS: dict[str, str] = {
     "lambert-w-fixed-points": "gstheory.symbolic.lambert",
     "lemma-1": "gstheory.symbolic.lemma1",
     "theorem-2": "gstheory.symbolic.starvation",
+    "theorem-2-exact-dynamics": "gstheory.symbolic.starvation_exact",
     "theorem-2-scaling": "gstheory.symbolic.scaling",
     "spectral-decoupling": "gstheory.symbolic.decoupling",
     "n-feature-starvation": "gstheory.symbolic.coupling_n",

@@ -115,7 +115,8 @@ def derive() -> Derivation:
                                                  "O(\\delta^2)")),
             text="The first-order truncation of the exponential series, with", how=
             "definition of the matrix exponential")
-    d.given("Skew-symmetric K", eq(Tex("K"), K))
+    d.given("Skew-symmetric K", eq(Tex("K"), K), how="a generic skew-symmetric matrix "
+            "(free entries $k_{ij}$, $i < j$)")
     UU = U.T * U
     d.step("Orthogonal to first order", sp.diff(UU, delta).subs(delta, 0), sp.zeros(n, n),
            how="$\\frac{d}{d\\delta}(U^TU)$ at 0 $= K^T + K$",

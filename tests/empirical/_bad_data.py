@@ -26,3 +26,19 @@ def write_idx_dir(d: Path, *, rows: int = 28, truncate: bool = False, n: int = 4
                 np.uint8).tobytes()
         (d / (stem + ".gz")).write_bytes(gzip.compress(blob))
     return d
+
+
+def write_cifar_dir(d: Path, *, n: int = 20, cols: int = 3072) -> Path:
+    """Six CIFAR-10 pickle batches of ``n`` random images (``cols`` values each)."""
+    import pickle
+
+    from empirical.data.cifar import TEST_BATCH, TRAIN_BATCHES
+
+    d.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for k, name in enumerate((*TRAIN_BATCHES, TEST_BATCH)):
+        batch = {b"data": rng.integers(0, 256, (n, cols), dtype=np.uint8),
+                 b"labels": [int(v) for v in (np.arange(n) + k) % 10]}
+        with open(d / name, "wb") as fh:
+            pickle.dump(batch, fh)
+    return d

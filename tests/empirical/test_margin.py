@@ -7,7 +7,7 @@ import pytest
 
 from empirical import harness
 
-from ._bad_data import write_idx_dir
+from ._bad_data import write_cifar_dir, write_idx_dir
 
 
 @pytest.fixture(scope="module")
@@ -16,9 +16,22 @@ def quick(tmp_path_factory):
     return harness.run_experiment("margin", "quick", out_dir=out, progress=False)
 
 
-def test_quick_predictions_confirmed(quick):
-    failed = [p.line() for p in quick.predictions if not p.confirmed]
+#: the quick preset's predictions that held in every measured run (README: 2 seeds x
+#: 200 attacked points). The paper's median-margin claim and binary robustness at
+#: eps = 0.05 are refuted at this scale; they are reported, not asserted either way.
+CONFIRMED_AT_QUICK = ("clean-accuracy-equal", "sd-fewer-flipped-at-0.1",
+                      "sd-more-robust-binary-eps-0.1", "sd-more-robust-multiclass-eps-0.1")
+
+
+def test_quick_predictions(quick):
+    names = {p.name for p in quick.predictions}
+    assert {"sd-larger-median-margin", "sd-more-robust-binary-eps-0.05",
+            "sd-more-robust-multiclass-eps-0.05", *CONFIRMED_AT_QUICK} <= names
+    failed = [quick.prediction(n).line() for n in CONFIRMED_AT_QUICK
+              if not quick.prediction(n).confirmed]
     assert not failed, failed
+    for p in quick.predictions:  # every verdict carries the numbers that decided it
+        assert p.evidence
 
 
 def test_margins_consistent_with_robust_accuracy(quick):
@@ -44,3 +57,22 @@ def test_bad_data_dir_writes_nothing(tmp_path):
     assert not out.exists()
     with pytest.raises(ValueError, match="classes"):
         harness.get_config("margin", "quick", {"classes": "3,3"})
+
+
+def test_cifar_directory(tmp_path):
+    # a tiny CIFAR-10 directory runs end to end (3-channel 32x32 LeNet, airplane vs horse)
+    res = harness.run_experiment(
+        "margin", "smoke", out_dir=tmp_path / "ok", progress=False, figures=False,
+        overrides={"dataset": "cifar10", "data_dir": str(write_cifar_dir(tmp_path / "c")),
+                   "classes": "0,7"})
+    assert res.per_seed[0]["binary"]["n_train"] == 5 * 4  # 4 of 20 per batch are 0 or 7
+    # a batch of the wrong shape: one clear line, nothing written
+    out = tmp_path / "results"
+    with pytest.raises(ValueError, match="data_batch_1.*shape \\(20, 3000\\)"):
+        harness.run_experiment("margin", "smoke", out_dir=out, progress=False,
+                               overrides={"dataset": "cifar10", "classes": "0,7",
+                                          "data_dir": str(write_cifar_dir(tmp_path / "b",
+                                                                          cols=3000))})
+    assert not out.exists()
+    with pytest.raises(ValueError, match="data_dir=None: is required with dataset=cifar10"):
+        harness.get_config("margin", "smoke", {"dataset": "cifar10"})

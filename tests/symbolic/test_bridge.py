@@ -21,26 +21,47 @@ from gstheory import dual as ndual
 from gstheory import fixed_points as nfp
 from gstheory.penalties import Ridge, SpectralDecoupling
 from gstheory.sensitivity import starvation_matrix
-from gstheory.spectrum import (Spectrum, coupling_matrix, equal_strengths, from_features,
-                               permutation, perturbed_identity)
-from gstheory.symbolic import coupling_n, decoupling, dual_objective, dynamics, lambert, \
-    lemma1, starvation
-from gstheory.symbolic.common import lam, lambert_alpha, lambert_c, rotation
+from gstheory.spectrum import (
+    Spectrum,
+    coupling_matrix,
+    equal_strengths,
+    from_features,
+    permutation,
+    perturbed_identity,
+)
+from gstheory.symbolic import (
+    coupling_n,
+    dual_objective,
+    dynamics,
+    lambert,
+    lemma1,
+    starvation,
+)
+from gstheory.symbolic.common import lam, lambert_alpha, lambert_c
 from tests.strategies import lams, log_uniform, orthogonal_matrices, strengths
 
 #: float64 closed forms and Newton solutions agree to ~1e-13 relative; 1e-9 leaves four
 #: orders of magnitude for the conditioning of W, logs and 2 x 2 solves.
 RTOL = 1e-9
-#: Step of the central differences in delta.
+#: Largest step of the central differences in delta. The radius of convergence of the
+#: expansion shrinks as the contrast c = (s^2 + lambda)/lambda grows, so the step used is
+#: H / max(1, sqrt(c_max / 100)) (see step()).
 H = 1e-3
-#: Richardson-extrapolated central differences have truncation error O(H^4 c5/c1): about
-#: 5e-9 relative at the strongest contrast drawn below (s1^2/s2^2 = 1e-2, measured);
-#: 1e-6 leaves a factor 200.
+#: Richardson-extrapolated central differences have truncation error O(h^4 c5/c1): below
+#: 1e-8 relative with that step over the ranges drawn below (measured at the extreme
+#: corners); 1e-6 leaves a factor 100.
 RTOL_SERIES = 1e-6
-#: Rounding: the second difference loses ~eps/H^2 = 2e-10 of the matrix's own scale (its
-#: largest entry, on the diagonal); 1e-8 of that scale is the absolute floor (needed where
-#: the compared coefficient vanishes, e.g. s1 = s2).
-ATOL_ROUNDING = 1e-8
+#: Rounding: the first difference loses ~eps/h <= 1e-11 and the second ~eps/h^2 <= 1e-7 of
+#: the matrix's own scale (its largest entry, on the diagonal); the absolute floors below
+#: are 100x those (needed where a compared coefficient vanishes, e.g. s1 = s2).
+ATOL_ROUNDING_1 = 1e-9
+ATOL_ROUNDING_2 = 1e-5
+
+
+def step(*c: float) -> float:
+    """Central-difference step for contrasts ``c`` (see :data:`H`)."""
+    return H / max(1.0, float(np.sqrt(max(c) / 100.0)))
+
 
 moderate_s2 = log_uniform(0.1, 100.0)
 moderate_lam = log_uniform(0.01, 10.0)
@@ -169,13 +190,13 @@ def test_theorem2_first_and_second_order_match_the_starvation_matrix(s1, s2, lam
     def entry(d):  # dz2*/ds1^2 from the core, Eq. 10 dynamics
         spec = Spectrum(coupling_matrix(2, d), [s1, s2])
         return starvation_matrix(spec, Ridge(lam_), "taylor")[0, 1]
-    d1, d2 = richardson(entry, H)
+    d1, d2 = richardson(entry, step((s1 + lam_) / lam_, (s2 + lam_) / lam_))
     D1, D2 = D1f(s1, s2, lam_, a1, a2), D2f(s1, s2, lam_, a1, a2)
-    floor = ATOL_ROUNDING * np.abs(starvation_matrix(
-        Spectrum(np.eye(2), [s1, s2]), Ridge(lam_), "taylor")).max()
+    m0 = np.abs(starvation_matrix(Spectrum(np.eye(2), [s1, s2]), Ridge(lam_),
+                                  "taylor")).max()
     scale = abs(D1) + abs(D2)
-    assert abs(d1 - D1) <= RTOL_SERIES * scale + floor
-    assert abs(d2 - 2 * D2) <= RTOL_SERIES * scale + floor
+    assert abs(d1 - D1) <= RTOL_SERIES * scale + ATOL_ROUNDING_1 * m0
+    assert abs(d2 - 2 * D2) <= RTOL_SERIES * scale + ATOL_ROUNDING_2 * m0
     # the sign statement: D1 < 0 iff s1 > s2 (Theorem 2 at first order for delta > 0)
     if abs(s1 - s2) > 1e-6 * max(s1, s2):
         assert np.sign(D1) == -np.sign(s1 - s2)
@@ -216,10 +237,10 @@ def test_n_feature_first_order_matrix_matches_the_core(seed, s2, lam_):
         return starvation_matrix(Spectrum(coupling_matrix(3, d, K), s2), Ridge(lam_),
                                  "taylor")
     np.testing.assert_allclose(mat(0.0), M0, rtol=RTOL, atol=RTOL * np.abs(M0).max())
-    d1, _ = richardson(mat, H)
+    d1, _ = richardson(mat, step(*[(v + lam_) / lam_ for v in s2]))
     scale = np.abs(M1).max() + np.abs(M0).max()
     np.testing.assert_allclose(d1, M1, rtol=0, atol=RTOL_SERIES * scale
-                               + ATOL_ROUNDING * np.abs(M0).max())
+                               + ATOL_ROUNDING_1 * np.abs(M0).max())
     # pairwise form of the off-diagonal entries: M1[i, j] = K[j, i] g(s_i, s_j)
     (si, sj, lsym), g = coupling_n.pair_coefficient_lambert()
     gf = sp.lambdify([si, sj, lsym], g, "scipy")
@@ -255,3 +276,30 @@ def test_sd_responses_do_not_depend_on_the_strengths(s2, lam_, d):
     # and they are (alpha*/lam) U^T 1 as derived
     a = float(nfp.sd_alpha(lam_, 0.0, "taylor"))
     np.testing.assert_allclose(z1, a / lam_ * U.T @ np.ones(len(s2)), rtol=RTOL, atol=1e-15)
+
+
+@functools.cache
+def _theorem2_exact():
+    from gstheory.symbolic import starvation_exact
+    e = starvation_exact.expansion()
+    return sp.lambdify([e["s1"], e["s2"], lam, e["b1"], e["b2"]], e["E1"], "numpy")
+
+
+@given(moderate_s2, moderate_s2, moderate_lam)
+def test_theorem2_exact_dynamics_first_order_matches_the_starvation_matrix(s1, s2, lam_):
+    from scipy.optimize import brentq
+
+    def b(s):  # uncoupled fixed point of Eq. 9: log(b/(1-b)) + (s/lam) b = 0, b in (0, 1/2)
+        return brentq(lambda x: np.log(x / (1 - x)) + s / lam_ * x, 1e-300, 0.5,
+                      xtol=1e-300, rtol=4 * np.finfo(float).eps)
+    E1 = _theorem2_exact()(s1, s2, lam_, b(s1), b(s2))
+
+    def entry(d):
+        return starvation_matrix(Spectrum(coupling_matrix(2, d), [s1, s2]), Ridge(lam_),
+                                 "exact")[0, 1]
+    d1, _ = richardson(entry, step(s1 / lam_ + 1, s2 / lam_ + 1))
+    floor = ATOL_ROUNDING_1 * np.abs(starvation_matrix(
+        Spectrum(np.eye(2), [s1, s2]), Ridge(lam_), "exact")).max()
+    assert abs(d1 - E1) <= RTOL_SERIES * abs(E1) + floor
+    if abs(s1 - s2) > 1e-6 * max(s1, s2):
+        assert np.sign(E1) == -np.sign(s1 - s2)
