@@ -623,6 +623,6 @@ def run_experiment(name: str, preset: str = "quick", seeds: int | Sequence[int] 
 __all__ = [
     "Config", "Experiment", "Prediction", "RunResult", "apply_overrides",
     "config_fingerprint", "discover", "ensure_writable", "get", "get_config", "names",
-    "parse_set", "progress", "register", "resolve_device", "run_experiment",
-    "write_json_atomic",
+    "parse_set", "preset_names", "progress", "register", "resolve_device",
+    "resolve_numpy_device", "run_experiment", "write_json_atomic",
 ]

@@ -16,7 +16,7 @@ Example:
     >>> from gstheory.spectrum import perturbed_identity
     >>> from gstheory.penalties import Ridge
     >>> tr = integrate_dual(perturbed_identity([36.0, 4.0], 0.5), Ridge(0.01),
-    ...                     alpha0=[0.5, 0.5], t_final=20.0)
+    ...                     alpha0=[1e-8, 1e-8], t_final=20.0)
     >>> tr.alpha.shape[1]
     2
 
@@ -242,10 +242,11 @@ def dual_gradient_ascent(spectrum: Spectrum, penalty: Penalty, lr: float, steps:
             As.append(a.copy())
         if k == steps:
             break
-        a = np.clip(a + lr * (log_term(a, "exact") - sysm.c - sysm.M @ a), lo, hi)
+        with np.errstate(over="ignore", invalid="ignore"):   # a huge lr: clipped below
+            a = np.clip(a + lr * (log_term(a, "exact") - sysm.c - sysm.M @ a), lo, hi)
         if not np.all(np.isfinite(a)):
             raise IntegrationError(f"dual_gradient_ascent: non-finite alpha at step {k}; "
-                                   "reduce lr")
+                                   f"reduce lr (lr={lr:g})")
     A = np.array(As)
     Z = _finite("z", np.array([responses(ai, spectrum, pen) for ai in A]),
                 "dual_gradient_ascent")
@@ -285,6 +286,8 @@ def primal_gradient_descent(Phi0: Any, y: Any, penalty: Penalty, lr: float, step
     every = check.integer("record_every", record_every, minimum=1)
     th = (np.zeros(P.shape[1]) if theta0 is None
           else check.finite_array("theta0", theta0, ndim=1, shape=(P.shape[1],)).copy())
+    if not float(np.max(np.abs(th), initial=0.0)) <= 1e100:
+        raise check.fail("theta0", th, "entries must be <= 1e100 in magnitude")
     if isinstance(pen, Ridge):
         pass
     else:
@@ -296,13 +299,22 @@ def primal_gradient_descent(Phi0: Any, y: Any, penalty: Penalty, lr: float, step
                 m = yv * (P @ th)
                 ks.append(k)
                 Th.append(th.copy())
-                L.append(float(np.sum(softplus(-m))) + pen.value(th, m))
+                try:
+                    L.append(float(np.sum(softplus(-m))) + pen.value(th, m))
+                except ValueError:        # the loss overflows: the run has diverged
+                    raise IntegrationError(
+                        f"primal_gradient_descent: the loss overflows float64 at step {k} "
+                        f"(theta0, Phi0 or lr={lr:g} too large)") from None
             if k == steps:
                 break
-            th = th - lr * _gradient(th, P, yv, pen)
-            if not np.all(np.isfinite(th)):
+            try:
+                th = th - lr * _gradient(th, P, yv, pen)
+            except ValueError:            # a penalty gradient that overflows
+                th = np.full_like(th, np.inf)
+            # 1e150: beyond it the next loss evaluation overflows float64
+            if not (np.all(np.isfinite(th)) and float(np.max(np.abs(th))) <= 1e150):
                 raise IntegrationError(f"primal_gradient_descent: theta diverged at step "
-                                       f"{k}; reduce lr")
+                                       f"{k} from theta0; reduce lr (lr={lr:g})")
     Tm = np.array(Th)
     Z = (yv * (Tm @ P.T)) @ sp.U
     _finite("loss", np.array(L), "primal_gradient_descent")

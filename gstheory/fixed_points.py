@@ -49,7 +49,6 @@ from .dual import (
     check_dynamics,
     check_scale,
     check_spectrum,
-    coords_residual,
     dual_system,
     from_coords,
     log_term,
@@ -302,20 +301,8 @@ def _initial_guess(M: np.ndarray, c: np.ndarray, dynamics: str) -> np.ndarray:
     return loga - np.log1p(-np.exp(loga))
 
 
-def _rel_residual(F: np.ndarray, x: np.ndarray, M: np.ndarray, c: np.ndarray,
-                  dynamics: str) -> np.ndarray:
-    """Relative residual per instance (module docstring)."""
-    a, _ = from_coords(_clamp(x, dynamics), dynamics)
-    scale = 1.0 + np.abs(x) + np.abs(c) + np.einsum("bij,bj->bi", np.abs(M), a)
-    return np.max(np.abs(F) / np.maximum(scale, np.finfo(float).tiny), axis=1)
-
-
 def _clamp(x: np.ndarray, dynamics: str) -> np.ndarray:
     return np.minimum(x, _LOG_CLAMP) if dynamics == "taylor" else x
-
-
-def _residual(x: np.ndarray, M: np.ndarray, c: np.ndarray, dynamics: str):
-    return coords_residual(_clamp(x, dynamics), M, c, dynamics)
 
 
 #: A step may shrink (or, exact form, grow 1 - alpha) by at most this fraction of the way
@@ -369,18 +356,19 @@ def _evaluate(x: np.ndarray, M: np.ndarray, c: np.ndarray, absM: np.ndarray,
     return a, gp, F, D, rel
 
 
-def _merit(x: np.ndarray, M: np.ndarray, c: np.ndarray, dynamics: str) -> np.ndarray:
-    r"""The concave dual objective (:func:`gstheory.dual.dual_objective`) at
-    :math:`\alpha = g(x)`, computed stably in solver coordinates; its gradient in
-    :math:`\alpha` is the residual, so the Newton direction is an ascent direction."""
-    xc = _clamp(x, dynamics)
-    a, _ = from_coords(xc, dynamics)
-    if dynamics == "exact":
-        ent = a * _softplus(-xc) + (1.0 - a) * _softplus(xc)
-    else:
-        ent = a * (1.0 - xc)
-    quad = np.einsum("bi,bij,bj->b", a, M, a)
-    return np.sum(ent - c * a, axis=1) - 0.5 * quad
+def _trial(state: tuple, sel: np.ndarray | slice, dynamics: str) -> tuple[np.ndarray, ...]:
+    """One line-search trial for the instances ``sel`` of the active set."""
+    xa, p, t, in_domain, Ma, ca, aMa, D, slope, phi0 = state
+    xt = xa[sel] + t[sel, None] * p[sel]
+    on = in_domain[sel]
+    if np.any(on):
+        xt[on] = _curve(xa[sel][on], p[sel][on], t[sel][on], dynamics)
+    _, gt, Ft, Dt, rt = _evaluate(xt, Ma[sel], ca[sel], aMa[sel], dynamics)
+    # Armijo on the concave dual objective (global convergence), or a halved residual
+    # (the quadratic phase, where D is flat to rounding)
+    acc = ((Dt >= D[sel] + 1e-4 * t[sel] * slope[sel])
+           | (np.linalg.norm(Ft, axis=1) <= 0.5 * phi0[sel]))
+    return acc, xt, gt, Ft, Dt, rt
 
 
 def newton_batch(M: np.ndarray, c: np.ndarray, dynamics: str, x0: np.ndarray | None = None,
@@ -421,26 +409,24 @@ def newton_batch(M: np.ndarray, c: np.ndarray, dynamics: str, x0: np.ndarray | N
         t = np.where(in_domain, 1.0, np.minimum(1.0, MAX_STEP / np.maximum(pmax, 1e-300)))
         phi0 = np.linalg.norm(F, axis=1)
         slope = np.sum(F * gp * p, axis=1)          # d/dt D(g(x + t p)) at t = 0, > 0
-        x_new, F_new, gp_new = np.empty_like(xa), np.empty_like(F), np.empty_like(gp)
-        D_new, r_new = np.empty_like(D), np.empty_like(D)
-        todo = np.arange(active.size)
-        for _ls in range(60):
-            xt = xa[todo] + t[todo, None] * p[todo]
-            on = in_domain[todo]
-            if np.any(on):
-                xt[on] = _curve(xa[todo][on], p[todo][on], t[todo][on], dynamics)
-            _, gt, Ft, Dt, rt = _evaluate(xt, Ma[todo], ca[todo], aMa[todo], dynamics)
-            # Armijo on the concave dual objective (global convergence), or a halved
-            # residual (the quadratic phase, where D is flat to rounding)
-            acc = ((Dt >= D[todo] + 1e-4 * t[todo] * slope[todo])
-                   | (np.linalg.norm(Ft, axis=1) <= 0.5 * phi0[todo]) | (_ls == 59))
+        state = (xa, p, t, in_domain, Ma, ca, aMa, D, slope, phi0)
+        # first trial on the whole active set without copies; backtrack on the rest
+        acc, x_new, gp_new, F_new, D_new, r_new = _trial(state, slice(None), dynamics)
+        todo = np.flatnonzero(~acc)
+        for _ls in range(59):
+            if todo.size == 0:
+                break
+            t[todo] *= 0.5
+            acc, xt, gt, Ft, Dt, rt = _trial(state, todo, dynamics)
+            if _ls == 58:
+                acc[:] = True
             idx = todo[acc]
             x_new[idx], F_new[idx], gp_new[idx] = xt[acc], Ft[acc], gt[acc]
             D_new[idx], r_new[idx] = Dt[acc], rt[acc]
             todo = todo[~acc]
-            if todo.size == 0:
-                break
-            t[todo] *= 0.5
+        if todo.size:      # 60 halvings without decrease: take the last (tiny) trial
+            x_new[todo], F_new[todo], gp_new[todo] = xt, Ft, gt
+            D_new[todo], r_new[todo] = Dt, rt
         iters[active] += 1
         # stagnation: the step no longer moves x (rounding floor reached)
         moved = np.max(np.abs(x_new - xa), axis=1) > 4 * np.finfo(float).eps * (
@@ -582,9 +568,9 @@ def solve_fixed_point(spectrum: Spectrum, penalty: Penalty, dynamics: str = "exa
 def _closed(spectrum: Spectrum, penalty: Penalty, alpha: np.ndarray) -> FixedPoint:
     """Wrap a closed-form alpha as a FixedPoint of the Taylor dynamics with its residual."""
     sysm = dual_system(spectrum, penalty, "taylor")
-    x = np.log(alpha)
-    F, _ = coords_residual(x[None], sysm.M[None], sysm.c[None], "taylor")
-    res = float(_rel_residual(F, x[None], sysm.M[None], sysm.c[None], "taylor")[0])
+    M = sysm.M[None]
+    *_, rel = _evaluate(np.log(alpha)[None], M, sysm.c[None], np.abs(M), "taylor")
+    res = float(rel[0])
     return FixedPoint(alpha, responses(alpha, spectrum, penalty), res, 0,
                       bool(res <= 1e3 * np.finfo(float).eps), penalty.name, "taylor",
                       "closed-form")

@@ -113,3 +113,11 @@ def test_binary_entropy_values():
     assert np.isclose(binary_entropy(0.5), np.log(2), rtol=1e-15)
     with pytest.raises(ValueError, match="alpha"):
         binary_entropy([0.0, 0.5])
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import gstheory.dual as module
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

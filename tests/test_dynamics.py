@@ -111,3 +111,11 @@ def test_dual_ascent_clips_to_open_interval():
     sp = perturbed_identity([36.0, 4.0], 0.5)
     tr = dual_gradient_ascent(sp, Ridge(0.01), 1.0, 3)   # absurd step: clipping holds
     assert np.all((tr.alpha > 0) & (tr.alpha < 1))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import gstheory.dynamics as module
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

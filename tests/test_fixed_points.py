@@ -237,3 +237,11 @@ def test_lambertw_exp_satisfies_defining_equation(L):
     # W(e^L) solves w + log w = L (checked in 50-digit arithmetic)
     with mp.workdps(50):
         assert abs(mp.mpf(w) + mp.log(mp.mpf(w)) - L) <= 1e-13 * max(1.0, abs(L))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import gstheory.fixed_points as module
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

@@ -89,3 +89,11 @@ def test_torch_penalties_match_numpy():
         torch_penalty(SpectralDecoupling(0.2, 1.0), yhat=yhat)
     with pytest.raises(ValueError, match="theta"):
         torch_penalty(Ridge(0.2))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import gstheory.penalties as module
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

@@ -97,3 +97,11 @@ def test_sigmoid_softplus_stable(x):
 def test_minimise_primal_refuses_rank_deficient():
     with pytest.raises(ValueError, match="Phi0"):
         minimise_primal(np.ones((2, 3)), [1, -1], Ridge(1.0))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import gstheory.primal as module
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

@@ -120,7 +120,9 @@ def test_batched_starvation_equals_single(n, B, seed, dynamics):
     Sb = starvation_matrices(U, s2, lam, "ridge", dynamics)
     for k in range(B):
         S1 = starvation_matrix(Spectrum(U[k], s2[k]), Ridge(lam[k]), dynamics)
-        assert np.allclose(Sb[k], S1, rtol=1e-10, atol=1e-12 * np.max(np.abs(S1)))
+        # two Newton runs stopped at different points within tol (batched BLAS sums in
+        # another order): agreement to the accuracy claimed against the 50-digit reference
+        assert np.max(np.abs(Sb[k] - S1)) <= REL_IMPLICIT * np.max(np.abs(S1))
     assert np.all(starvation_matrices(U, s2, lam, "sd", dynamics) == 0)
 
 
@@ -133,3 +135,11 @@ def test_starvation_matrix_accepts_precomputed_fixed_point():
         starvation_matrix(sp, Ridge(0.1), "exact", fixed_point=fp)
     with pytest.raises(ValueError, match="fixed_point"):
         starvation_matrix(sp, Ridge(0.1), "taylor", fixed_point=fp.alpha)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import gstheory.sensitivity as module
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from empirical.data.idx import ImageDataset, _digest
+from empirical.data.idx import DataNotFoundError, ImageDataset, _digest
 
 HOW_TO_GET = ("download cifar-10-python.tar.gz from https://www.cs.toronto.edu/~kriz/"
               "cifar.html and unpack it; point data_dir at cifar-10-batches-py/")
@@ -49,7 +49,7 @@ def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such CIFAR-10 batch file; {HOW_TO_GET}")
+        raise DataNotFoundError(f"{path}: no such CIFAR-10 batch file; {HOW_TO_GET}")
     try:
         with open(path, "rb") as fh:
             batch = pickle.load(fh, encoding="bytes")
@@ -94,10 +94,10 @@ def load_cifar10(data_dir: str | os.PathLike) -> ImageDataset:
     """
     d = Path(data_dir)
     if not d.is_dir():
-        raise FileNotFoundError(f"data_dir={str(d)!r}: not a directory; {HOW_TO_GET}")
+        raise DataNotFoundError(f"data_dir={str(d)!r}: not a directory; {HOW_TO_GET}")
     missing = [b for b in (*TRAIN_BATCHES, TEST_BATCH) if not (d / b).is_file()]
     if missing:
-        raise FileNotFoundError(f"{d}: missing CIFAR-10 batch file(s) {', '.join(missing)};"
+        raise DataNotFoundError(f"{d}: missing CIFAR-10 batch file(s) {', '.join(missing)};"
                                 f" {HOW_TO_GET}")
     parts = [read_cifar_batch(d / b) for b in TRAIN_BATCHES]
     x_tr = np.concatenate([p[0] for p in parts])

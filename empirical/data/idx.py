@@ -6,7 +6,8 @@ have magic ``0x00000803`` (three dimensions ``n x rows x cols``), labels ``0x000
 (one dimension ``n``). Every file is checked before it is used: the header magic, the
 byte count implied by the header against the real one (a truncated or padded file is
 refused), the image size, the label range and the agreement of image and label counts.
-Any failure is a :class:`ValueError` (or :class:`FileNotFoundError`) that names the file
+Any failure is a :class:`ValueError` (:class:`DataNotFoundError`, also a
+:class:`FileNotFoundError`, for a missing file or directory) that names the file
 and says how to obtain a good copy.
 
 Where the files are looked for (first match wins): the ``data_dir`` given by the user,
@@ -59,6 +60,11 @@ FILE_STEMS = {
 N_CLASSES = 10
 
 
+class DataNotFoundError(FileNotFoundError, ValueError):
+    """A data file or directory is missing: a :class:`FileNotFoundError` that is also a
+    :class:`ValueError`, so the command line reports it as bad input (one line, exit 2)."""
+
+
 @dataclass(frozen=True)
 class ImageDataset:
     """A labelled grey-scale image data set with its official train/test split.
@@ -101,7 +107,7 @@ def _read_bytes(path: Path, dataset: str | None) -> bytes:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such file; {_hint(dataset)}") from None
+        raise DataNotFoundError(f"{path}: no such file; {_hint(dataset)}") from None
     except OSError as exc:
         raise ValueError(f"{path}: cannot be read ({exc}); {_hint(dataset)}") from exc
     if raw[:2] == b"\x1f\x8b":
@@ -194,7 +200,7 @@ def find_idx_dir(name: str = "fashion-mnist",
     missing_report = []
     for d in search_path(name, data_dir):
         if data_dir is not None and not d.is_dir():
-            raise FileNotFoundError(f"data_dir={str(d)!r}: not a directory; expected the "
+            raise DataNotFoundError(f"data_dir={str(d)!r}: not a directory; expected the "
                                     f"four {name} IDX files there; {_hint(name)}")
         if not d.is_dir():
             continue
@@ -204,7 +210,7 @@ def find_idx_dir(name: str = "fashion-mnist",
         missing_report.append(f"{d} lacks {', '.join(missing)}")
     where = "; ".join(missing_report) or ("none of " + ", ".join(
         str(p) for p in search_path(name, data_dir)) + " exists")
-    raise FileNotFoundError(f"{name} IDX files not found ({where}); {_hint(name)}")
+    raise DataNotFoundError(f"{name} IDX files not found ({where}); {_hint(name)}")
 
 
 def _digest(*arrays: np.ndarray) -> str:

@@ -64,8 +64,8 @@ class MinorityGroupsConfig(Config):
 
     seeds: int = 10
     data_dir: str | None = None
-    n_train: int = 6500
-    n_val: int = 2000
+    n_train: int = 6000
+    n_val: int = 1500
     n_test: int | None = None
     hidden: int = 256
     epochs: int = 20

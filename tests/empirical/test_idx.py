@@ -106,6 +106,9 @@ def test_count_mismatch(tmp_path):
 def test_missing_directory_and_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a directory.*dataset-fashion-mnist"):
         load_idx_dataset("fashion-mnist", tmp_path / "nowhere")
+    # also a ValueError, so the command line reports it as bad input (exit 2)
+    with pytest.raises(ValueError, match="not a directory"):
+        load_idx_dataset("fashion-mnist", tmp_path / "nowhere")
     d = _write_set(tmp_path / "partial")
     (d / (FILE_STEMS[("test", "images")] + ".gz")).unlink()
     with pytest.raises(FileNotFoundError, match="t10k-images-idx3-ubyte.*yann.lecun"):

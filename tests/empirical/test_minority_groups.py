@@ -44,3 +44,18 @@ def test_bad_data_dir_writes_nothing(tmp_path):
                                overrides={"data_dir": str(write_idx_dir(tmp_path / "d",
                                                                         truncate=True))})
     assert not out.exists()
+
+
+def test_every_preset_fits_fashion_mnist():
+    # the paper preset uses the largest training set the 6000 pullovers allow at CelebA's
+    # proportions (85% pullovers) next to its validation split
+    from empirical.data.groups import minority_group_splits
+    from empirical.data.idx import load_dataset
+    from empirical.experiments.minority_groups import PRESETS
+
+    ds = load_dataset("fashion-mnist")
+    for name, c in PRESETS.items():
+        train, val, _ = minority_group_splits(ds.x_train, ds.y_train, ds.x_test, ds.y_test,
+                                              n_train=c.n_train, n_val=c.n_val, seed=0,
+                                              n_test=c.n_test)
+        assert len(train) == c.n_train and len(val) == c.n_val, name
