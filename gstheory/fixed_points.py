@@ -870,10 +870,12 @@ def solve_fixed_point_mp(spectrum: Spectrum, penalty: Penalty, dynamics: str = "
     sp = check_spectrum(spectrum)
     pen = as_penalty(penalty)
     dyn = check_dynamics(dynamics)
-    s2v = list(sp.s2) if s2 is None else list(s2)
-    if len(s2v) != sp.n or any(not (mp.mpf(v) > 0) or not mp.isfinite(mp.mpf(v))
-                               for v in s2v):
-        raise check.fail("s2", [float(v) for v in s2v], f"must be {sp.n} finite entries > 0")
+    try:
+        s2v = list(sp.s2) if s2 is None else [mp.mpf(v) for v in s2]
+    except (TypeError, ValueError):
+        raise check.fail("s2", s2, "must be a sequence of real numbers") from None
+    if len(s2v) != sp.n or any(not (v > 0) or not mp.isfinite(v) for v in s2v):
+        raise check.fail("s2", str(s2), f"must be {sp.n} finite entries > 0")
     fp64 = solve_fixed_point(sp, pen, dyn) if s2 is None else solve_fixed_point(
         sp.with_s2([float(v) for v in s2v]), pen, dyn)
     with mp.workdps(dps):

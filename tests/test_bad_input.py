@@ -62,6 +62,9 @@ CASES = {
         "gamma": 1.0}),
     "solve_fixed_point_mp": (fixed_points.solve_fixed_point_mp, {
         "spectrum": SP, "penalty": Ridge(0.1), "dynamics": "exact", "dps": 20}),
+    "solve_fixed_point_mp_s2": (fixed_points.solve_fixed_point_mp, {
+        "spectrum": SP, "penalty": Ridge(0.1), "dynamics": "taylor", "dps": 20,
+        "s2": [36.0, 4.0]}),
     "closed_form_equal_strengths": (fixed_points.closed_form_equal_strengths, {
         "spectrum": perturbed_identity([2.0, 2.0], 0.3), "penalty": 0.1}),
     "closed_form_permutation": (fixed_points.closed_form_permutation, {
