@@ -10,13 +10,12 @@ A derivation whose step fails its verification also gives exit status 1.
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 import time
 from pathlib import Path
 
 from gstheory import symbolic
 from gstheory.cli.common import CliError, emit_json
+from gstheory.io import atomic_write_text, ensure_writable_dir
 from gstheory.symbolic.derivation import StepFailed
 
 from .render import render, render_index
@@ -43,27 +42,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _writable(out: Path) -> None:
     """Create ``out`` if needed and prove it writable, before any SymPy work."""
-    if out.exists() and not out.is_dir():
-        raise CliError(f"--out {out}: exists and is not a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=out, prefix=".probe-")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise CliError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    ensure_writable_dir(out, "--out")
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -124,7 +103,7 @@ def execute(args: argparse.Namespace) -> int:
                     drifted.append(f"{path} (no derivation of that name: stale)")
     else:
         for fname, text in docs.items():
-            _write_atomic(out / fname, text)
+            atomic_write_text(out / fname, text)
 
     if args.json:
         emit_json({"out": str(out), "check": bool(args.check), "documents": records,

@@ -23,13 +23,12 @@ Paper: Eq. 1-4, Definition 1; Fig. 1 (two moons).
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..io import atomic_write
 from .common import CliError, emit_json, float_list
 
 DATASETS = ("moons",)
@@ -111,20 +110,6 @@ def _network(args: argparse.Namespace, d: int) -> Any:
     return nn.Sequential(*layers, nn.Flatten(0)).double()
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _spectrum(args: argparse.Namespace) -> int:
     from gstheory.ntk import ntk_gram, parameter_count
     from gstheory.spectrum import from_gram
@@ -149,7 +134,7 @@ def _spectrum(args: argparse.Namespace) -> int:
               "trace": float(np.sum(sp.s2)), "s2_top": sp.s2[:top],
               "s2_min": float(sp.s2[-1]), "condition_number": float(sp.s2[0] / sp.s2[-1])}
     if args.out is not None:
-        _atomic_write(args.out, lambda fh: np.savez(fh, U=sp.U, s2=sp.s2, K=K, X=X, y=y))
+        atomic_write(args.out, lambda fh: np.savez(fh, U=sp.U, s2=sp.s2, K=K, X=X, y=y), binary=True)
         result["out"] = str(args.out)
     if args.json:
         emit_json(result)
@@ -193,7 +178,7 @@ def plot_width_study(study: Any, path: Path) -> None:
                  f"{s['penalty']['lam']:g}, {s['steps']} steps", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    _atomic_write(path, lambda fh: fig.savefig(fh, format="png"))
+    atomic_write(path, lambda fh: fig.savefig(fh, format="png"), binary=True)
     plt.close(fig)
 
 
