@@ -20,7 +20,7 @@ class CliError(Exception):
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a bad argument gives one line naming it, not usage plus a message."""
 
-    def error(self, message: str) -> NoReturn:  # noqa: D102
+    def error(self, message: str) -> NoReturn:
         raise CliError(message)
 
 
