@@ -204,6 +204,7 @@ class MinorityGroups(Experiment):
     description = ("Pullover vs Coat with a corner patch at CelebA's group proportions: "
                    "worst-group accuracy of ERM, SD, per-class SD and Group DRO")
     presets = PRESETS
+    seed_chunk = 1
 
     def run_seeds(self, config, seeds, device):
         find_idx_dir("fashion-mnist", config.data_dir)
