@@ -179,27 +179,35 @@ class Prediction:
         statement: the prediction in words, with its threshold.
         confirmed: the verdict.
         evidence: the numbers that decided it (JSON-able).
+        asserted: True when measured runs establish the prediction at the experiment's
+            scale, so a refutation is a regression (``gstheory verify`` and the tests fail
+            on it); False for a paper claim that our measured runs refute or split on:
+            it is still checked and reported with its evidence, but not expected to hold.
     """
 
     name: str
     statement: str
     confirmed: bool
     evidence: dict = field(default_factory=dict)
+    asserted: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise check.fail("name", self.name, "must be a non-empty string")
         object.__setattr__(self, "confirmed", bool(self.confirmed))
+        object.__setattr__(self, "asserted", bool(self.asserted))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able form: name, statement, confirmed, evidence."""
+        """JSON-able form: name, statement, confirmed, evidence, asserted."""
         return {"name": self.name, "statement": self.statement,
-                "confirmed": self.confirmed, "evidence": _jsonable(self.evidence)}
+                "confirmed": self.confirmed, "evidence": _jsonable(self.evidence),
+                "asserted": self.asserted}
 
     def line(self) -> str:
         """One printable line: verdict, name and evidence."""
         ev = ", ".join(f"{k}={_fmt(v)}" for k, v in self.evidence.items())
-        return f"[{'CONFIRMED' if self.confirmed else 'REFUTED'}] {self.name}: {ev}"
+        note = "" if self.asserted else " (paper claim not established at this scale)"
+        return f"[{'CONFIRMED' if self.confirmed else 'REFUTED'}] {self.name}{note}: {ev}"
 
 
 def _fmt(v: Any) -> str:

@@ -51,11 +51,14 @@ def test_experiment_claims_read_results(tmp_path):
     (d / "result.json").write_text(json.dumps({
         "experiment": "toy-dual", "config": {}, "predictions": [
             {"name": "p1", "statement": "s", "confirmed": True, "evidence": {"x": 1}},
-            {"name": "p2", "statement": "t", "confirmed": False, "evidence": {}}]}))
+            {"name": "p2", "statement": "t", "confirmed": False, "evidence": {}},
+            {"name": "p3", "statement": "u", "confirmed": False, "evidence": {},
+             "asserted": False}]}))
     (cl,) = experiment_claims(tmp_path, "quick")
-    assert [k.regression for k in cl.checks] == [False, True]  # quick must confirm
+    # quick must confirm what the experiment asserts; an unasserted refutation is reported
+    assert [k.regression for k in cl.checks] == [False, True, False]
     assert cl.id == "exp:toy-dual"
-    assert [k.status for k in cl.checks] == ["confirmed", "refuted"]
+    assert [k.status for k in cl.checks] == ["confirmed", "refuted", "refuted"]
     assert cl.status == "refuted"
     assert experiment_claims(tmp_path / "missing") == []
 
