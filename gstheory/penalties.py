@@ -277,7 +277,7 @@ def torch_penalty(penalty: Penalty, *, theta: Any = None, yhat: Any = None,
             raise check.fail("y", y, f"must have {N} entries (one per output)")
         if isinstance(penalty.gamma, np.ndarray) and penalty.gamma.shape != (N,):
             raise check.fail("gamma", penalty.gamma, f"must have {N} entries")
-        g = torch.as_tensor(penalty.gamma, dtype=out.dtype, device=out.device)
+        g = torch.as_tensor(np.array(penalty.gamma), dtype=out.dtype, device=out.device)
         resid = out - yt * g
     total = 0.5 * (lam * resid.pow(2)).sum()
     return total / N if reduction == "mean" else total

@@ -144,9 +144,14 @@ def test_prediction_serialises_and_prints():
     d = p.to_dict()
     assert json.loads(json.dumps(d)) == {"name": "p", "statement": "statement",
                                          "confirmed": True,
-                                         "evidence": {"x": 0.5, "v": [1, 2]}}
+                                         "evidence": {"x": 0.5, "v": [1, 2]},
+                                         "asserted": True}
     assert p.line().startswith("[CONFIRMED] p: x=0.5")
     assert Prediction("q", "s", False).line().startswith("[REFUTED]")
+    # an unasserted prediction says so when printed and in its JSON
+    u = Prediction("u", "s", False, {"x": 1.0}, asserted=False)
+    assert u.to_dict()["asserted"] is False
+    assert "not established at this scale" in u.line()
 
 
 def test_device_resolution():
