@@ -81,3 +81,9 @@ def ensure_writable_dir(path: str | os.PathLike, name: str = "out") -> Path:
         raise ValueError(f"{name}={str(directory)!r}: directory is not writable "
                          f"({exc.strerror or exc})") from None
     return directory
+
+
+def save_figure(fig: Any, path: str | os.PathLike, **savefig_kwargs: Any) -> Path:
+    """Save a matplotlib figure as PNG to ``path`` atomically (``fig.savefig`` kwargs)."""
+    return atomic_write(path, lambda fh: fig.savefig(fh, format="png", **savefig_kwargs),
+                        binary=True)

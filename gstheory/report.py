@@ -18,7 +18,6 @@ import base64
 import html
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 
 from . import validation as check
 from .claims import Claim
+from .io import atomic_write_bytes, atomic_write_text, save_figure
 
 INV_SQRT2 = 1.0 / np.sqrt(2.0)
 
@@ -47,34 +47,17 @@ def _plt():
 
 
 def write_atomic(path: Path, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    """Write ``data`` (text or bytes) to ``path`` atomically (:mod:`gstheory.io`)."""
+    if isinstance(data, str):
+        return atomic_write_text(path, data)
+    return atomic_write_bytes(path, data)
 
 
 def _savefig(fig: Any, path: Path) -> Path:
-    plt = _plt()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
+        return save_figure(fig, path, dpi=110, bbox_inches="tight")
     finally:
-        plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+        _plt().close(fig)
 
 
 # --------------------------------------------------------------------------- figures

@@ -42,6 +42,7 @@ from empirical.data.idx import DATASETS, find_idx_dir, load_dataset
 from empirical.harness import Config, Experiment, Prediction, progress, register
 from empirical.methods import make_method
 from gstheory import validation as check
+from gstheory.io import save_figure
 
 #: every method, in table order.
 ALL_METHODS = ("ERM", "SD", "SD-plain", "IRM", "VREx", "oracle")
@@ -394,7 +395,7 @@ class ColoredMnist(Experiment):
                          f"({len(per_seed)} seed(s))", fontsize=10)
             fig.tight_layout()
             p = Path(out_dir) / "colored_mnist_probes.png"
-            fig.savefig(p, dpi=110)
+            save_figure(fig, p, dpi=110)
             plt.close(fig)
             paths.append(p)
         fig, ax = plt.subplots(figsize=(7, 4))
@@ -411,7 +412,7 @@ class ColoredMnist(Experiment):
         ax.legend(fontsize=8)
         fig.tight_layout()
         p = Path(out_dir) / "colored_mnist_curves.png"
-        fig.savefig(p, dpi=110)
+        save_figure(fig, p, dpi=110)
         plt.close(fig)
         paths.append(p)
         return paths

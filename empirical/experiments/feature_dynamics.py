@@ -26,6 +26,7 @@ import numpy as np
 from empirical.data.moons import two_moons
 from empirical.harness import Config, Experiment, Prediction, register
 from gstheory import validation as check
+from gstheory.io import save_figure
 
 #: the three runs of Fig. 1d: (name, margin Delta, uses SD).
 SETTINGS = (("neg-margin", -0.1, False), ("pos-margin", 0.1, False),
@@ -227,6 +228,6 @@ class FeatureDynamics(Experiment):
         ax.legend(fontsize=7, ncol=2)
         fig.tight_layout()
         path = Path(out_dir) / "feature_dynamics.png"
-        fig.savefig(path, dpi=110)
+        save_figure(fig, path, dpi=110)
         plt.close(fig)
         return [path]

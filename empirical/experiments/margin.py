@@ -35,6 +35,7 @@ from empirical.data.idx import load_dataset
 from empirical.harness import Config, Experiment, Prediction, progress, register
 from empirical.methods import make_method
 from gstheory import validation as check
+from gstheory.io import save_figure
 
 #: Fashion-MNIST class names (for labels in figures and results).
 CLASS_NAMES = ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
@@ -350,6 +351,6 @@ class Margin(Experiment):
         ax.legend(fontsize=8)
         fig.tight_layout()
         p = Path(out_dir) / "margin_cdf.png"
-        fig.savefig(p, dpi=110)
+        save_figure(fig, p, dpi=110)
         plt.close(fig)
         return [p]

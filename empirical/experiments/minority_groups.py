@@ -36,6 +36,7 @@ from empirical.data.idx import find_idx_dir, load_idx_dataset
 from empirical.harness import Config, Experiment, Prediction, progress, register
 from empirical.methods import make_method
 from gstheory import validation as check
+from gstheory.io import save_figure
 
 #: the reported rows, in table order.
 ROWS = ("ERM", "SD", "SDPerClass", "SDPerClass-authors", "GroupDRO")
@@ -296,6 +297,6 @@ class MinorityGroups(Experiment):
                      f"seed(s), n_train {sum(metrics['groups_train'])})", fontsize=10)
         fig.tight_layout()
         p = Path(out_dir) / "minority_groups.png"
-        fig.savefig(p, dpi=110)
+        save_figure(fig, p, dpi=110)
         plt.close(fig)
         return [p]

@@ -42,6 +42,7 @@ from empirical.harness import Config, Experiment, Prediction, register
 from gstheory import validation as check
 from gstheory.dynamics import dual_gradient_ascent, primal_gradient_descent
 from gstheory.fixed_points import solve_fixed_points
+from gstheory.io import save_figure
 from gstheory.penalties import Ridge, SpectralDecoupling
 from gstheory.spectrum import Spectrum, coupling_matrix
 
@@ -345,6 +346,6 @@ class ToyDual(Experiment):
             ax.legend(fontsize=7, loc="lower right")
         fig.tight_layout()
         path = Path(out_dir) / "toy_dual.png"
-        fig.savefig(path, dpi=110)
+        save_figure(fig, path, dpi=110)
         plt.close(fig)
         return [path]
