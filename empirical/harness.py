@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from gstheory import validation as check
+from gstheory.io import to_jsonable
 
 #: presets every experiment must define.
 REQUIRED_PRESETS = ("quick", "paper", "smoke")
@@ -73,11 +74,8 @@ class Config:
 
 
 def _plain(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    return obj
+    """JSON-able configuration values (a configuration may hold an ``inf`` bound)."""
+    return to_jsonable(obj, allow_nonfinite=True)
 
 
 def config_fingerprint(config: Any) -> str:
@@ -222,7 +220,6 @@ def _fmt(v: Any) -> str:
 
 def _jsonable(obj: Any) -> Any:
     """Plain JSON types (numpy arrays and scalars converted); non-finite floats raise."""
-    from gstheory.cli.common import to_jsonable
     return to_jsonable(obj)
 
 

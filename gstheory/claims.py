@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from . import validation as check
+from .io import to_jsonable
 
 STATUSES = ("confirmed", "refuted", "holds-on-domain", "not-checked")
 LEVELS = ("derivation", "numeric", "property-tests", "validity-scan", "experiment")
@@ -117,19 +118,8 @@ class Claim:
 
 
 def _plain(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _plain(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        return float(obj)
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
+    """JSON-able evidence (non-finite numbers kept: a counterexample may be one)."""
+    return to_jsonable(obj, allow_nonfinite=True)
 
 
 def _timed(level: str, name: str, fn: Callable[[], tuple[str, str, dict]],

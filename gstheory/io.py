@@ -9,11 +9,48 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
+
+
+def to_jsonable(obj: Any, *, allow_nonfinite: bool = False) -> Any:
+    """Plain JSON types from numpy arrays/scalars, tuples, mpmath numbers and objects with
+    ``to_dict()``.
+
+    Arguments:
+        obj: what to convert (dicts and sequences recursively).
+        allow_nonfinite: keep NaN/inf floats (e.g. a configuration's ``inf`` bound);
+            by default they raise, because gstheory never reports a NaN as a result.
+
+    Raises:
+        ValueError: a non-finite float when ``allow_nonfinite`` is False.
+    """
+    def conv(o: Any) -> Any:
+        if isinstance(o, dict):
+            return {str(k): conv(v) for k, v in o.items()}
+        if isinstance(o, (list, tuple)):
+            return [conv(v) for v in o]
+        if hasattr(o, "tolist") and hasattr(o, "dtype"):  # numpy array or scalar
+            return conv(o.tolist())
+        if isinstance(o, bool):
+            return o
+        if isinstance(o, int):
+            return int(o)
+        if isinstance(o, float):
+            if not allow_nonfinite and not math.isfinite(o):
+                raise ValueError(f"refusing to emit a non-finite number ({o}) as a result")
+            return float(o)
+        if hasattr(o, "_mpf_"):  # mpmath real
+            return conv(float(o))
+        if hasattr(o, "to_dict"):
+            return conv(o.to_dict())
+        return o
+
+    return conv(obj)
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[Any]], None], *,

@@ -59,3 +59,21 @@ def test_save_figure_writes_a_png(tmp_path):
     p = save_figure(fig, tmp_path / "f.png", dpi=50)
     plt.close(fig)
     assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_to_jsonable_converts_numpy_and_refuses_nan_unless_allowed():
+    import math
+
+    import mpmath
+    import numpy as np
+
+    from gstheory.io import to_jsonable
+
+    out = to_jsonable({"a": np.arange(3.0), 1: (np.int64(2), np.bool_(True)),
+                       "m": mpmath.mpf("0.25")})
+    assert out == {"a": [0.0, 1.0, 2.0], "1": [2, True], "m": 0.25}
+    assert json.loads(json.dumps(out)) == out
+    assert type(out["1"][0]) is int and type(out["1"][1]) is bool
+    with pytest.raises(ValueError, match="non-finite"):
+        to_jsonable([1.0, np.float64("nan")])
+    assert math.isinf(to_jsonable({"x": float("inf")}, allow_nonfinite=True)["x"])

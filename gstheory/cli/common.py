@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
-import numpy as np
+from ..io import to_jsonable
 
 
 class CliError(Exception):
@@ -40,34 +40,6 @@ def fail_cleanly(prog: str) -> Iterator[None]:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         raise SystemExit(130) from None
-
-
-def to_jsonable(obj: Any) -> Any:
-    """numpy arrays/scalars, dataclasses' dicts and mpmath numbers -> plain JSON types.
-
-    Non-finite floats become ``None`` is *not* done: they raise, because gstheory never
-    reports a NaN as a result.
-    """
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, (np.integer, int)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        x = float(obj)
-        if not math.isfinite(x):
-            raise ValueError(f"refusing to emit a non-finite number ({x}) as a result")
-        return x
-    if hasattr(obj, "_mpf_") or hasattr(obj, "_mpc_"):  # mpmath number
-        return to_jsonable(float(obj))
-    if hasattr(obj, "to_dict"):
-        return to_jsonable(obj.to_dict())
-    return obj
 
 
 def emit_json(obj: Any) -> None:
