@@ -24,7 +24,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from empirical.data.moons import two_moons
-from empirical.harness import Config, Experiment, Prediction, register
+from empirical.experiments.two_moons import MoonsRecipe
+from empirical.harness import Experiment, Prediction, register
 from gstheory import validation as check
 from gstheory.io import save_figure
 
@@ -34,11 +35,12 @@ SETTINGS = (("neg-margin", -0.1, False), ("pos-margin", 0.1, False),
 
 
 @dataclass(frozen=True)
-class FeatureDynamicsConfig(Config):
+class FeatureDynamicsConfig(MoonsRecipe):
     """Settings (defaults: the authors' ``Figure_2``: 10 seeds, 10,000 steps).
 
     Attributes:
-        seeds, n, noise, width, steps, lr, momentum, weight_decay, sd: as in two-moons.
+        seeds, n, noise, width, steps, lr, momentum, weight_decay, sd: the shared
+            :class:`~empirical.experiments.two_moons.MoonsRecipe`.
         strong, weak: the two columns of ``U`` whose responses are compared (1 and 6).
         keep: how many leading responses are stored (>= max(strong, weak) + 1).
         record_every: store z every this many steps (the last step always).
@@ -46,15 +48,6 @@ class FeatureDynamicsConfig(Config):
             differ by more than this factor (e.g. 1.25: up by 25% / down to 1/1.25).
     """
 
-    seeds: int = 10
-    n: int = 300
-    noise: float = 0.1
-    width: int = 500
-    steps: int = 10_000
-    lr: float = 1e-2
-    momentum: float = 0.9
-    weight_decay: float = 2e-4
-    sd: float = 0.003
     strong: int = 1
     weak: int = 6
     keep: int = 10
@@ -62,15 +55,8 @@ class FeatureDynamicsConfig(Config):
     factor: float = 1.25
 
     def validate(self) -> None:
-        check.integer("seeds", self.seeds, minimum=1)
-        check.integer("n", self.n, minimum=10)
-        check.nonnegative("noise", self.noise)
-        check.integer("width", self.width, minimum=1)
-        check.integer("steps", self.steps, minimum=1)
-        check.positive("lr", self.lr)
-        check.open_interval("momentum", self.momentum, -1e-12, 1.0)
-        check.nonnegative("weight_decay", self.weight_decay)
-        check.positive("sd", self.sd)
+        super().validate()
+        check.positive("sd", self.sd)  # the SD setting needs a penalty
         check.integer("strong", self.strong, minimum=0, maximum=self.n - 1)
         check.integer("weak", self.weak, minimum=0, maximum=self.n - 1)
         check.integer("keep", self.keep, minimum=max(self.strong, self.weak) + 1,

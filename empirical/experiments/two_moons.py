@@ -51,7 +51,41 @@ GRID_EXTENT = 2.0
 
 
 @dataclass(frozen=True)
-class TwoMoonsConfig(Config):
+class MoonsRecipe(Config):
+    """The authors' two-moons training recipe, shared by two-moons and feature-dynamics.
+
+    Attributes:
+        seeds: number of seeds (data, init and dropout are seeded by it).
+        n: training points per data set; noise: ``make_moons`` noise.
+        width: hidden width of the 2-width-1 ReLU net; steps: full-batch steps.
+        lr, momentum: SGD; weight_decay: of the Figure_2 panels.
+        sd: SD coefficient lambda in ``+ lambda * mean(yhat^2)``.
+    """
+
+    seeds: int = 10
+    n: int = 300
+    noise: float = 0.1
+    width: int = 500
+    steps: int = 10_000
+    lr: float = 1e-2
+    momentum: float = 0.9
+    weight_decay: float = 2e-4
+    sd: float = 0.003
+
+    def validate(self) -> None:
+        check.integer("seeds", self.seeds, minimum=1)
+        check.integer("n", self.n, minimum=10)
+        check.nonnegative("noise", self.noise)
+        check.integer("width", self.width, minimum=1)
+        check.integer("steps", self.steps, minimum=1)
+        check.positive("lr", self.lr)
+        check.open_interval("momentum", self.momentum, -1e-12, 1.0)
+        check.nonnegative("weight_decay", self.weight_decay)
+        check.nonnegative("sd", self.sd)
+
+
+@dataclass(frozen=True)
+class TwoMoonsConfig(MoonsRecipe):
     """Settings of the two-moons experiment (defaults: the authors' Figure_2/Figure_3).
 
     Attributes:
@@ -76,17 +110,8 @@ class TwoMoonsConfig(Config):
         sd_ratio: SD must raise crossing std and margin by more than this factor (1.5).
     """
 
-    seeds: int = 10
-    n: int = 300
-    noise: float = 0.1
-    width: int = 500
-    steps: int = 10_000
     reference_steps: int = 10_000
     longer_steps: int = 100_000
-    lr: float = 1e-2
-    momentum: float = 0.9
-    weight_decay: float = 2e-4
-    sd: float = 0.003
     strong_weight_decay: float = 0.01
     adam_small_lr: float = 1e-4
     adam_large_lr: float = 3e-3
@@ -100,17 +125,10 @@ class TwoMoonsConfig(Config):
     sd_ratio: float = 1.5
 
     def validate(self) -> None:
-        check.integer("seeds", self.seeds, minimum=1)
-        check.integer("n", self.n, minimum=10)
-        check.nonnegative("noise", self.noise)
-        check.integer("width", self.width, minimum=1)
-        check.integer("steps", self.steps, minimum=1)
+        super().validate()
         check.integer("reference_steps", self.reference_steps, minimum=1)
         check.integer("longer_steps", self.longer_steps, minimum=1)
-        check.positive("lr", self.lr)
-        check.open_interval("momentum", self.momentum, -1e-12, 1.0)
-        for name in ("weight_decay", "sd", "strong_weight_decay"):
-            check.nonnegative(name, getattr(self, name))
+        check.nonnegative("strong_weight_decay", self.strong_weight_decay)
         check.positive("adam_small_lr", self.adam_small_lr)
         check.positive("adam_large_lr", self.adam_large_lr)
         check.finite_scalar("rotate_deg", self.rotate_deg)
