@@ -12,11 +12,18 @@ Why not ``torch.func.vmap``: on a 2-core CPU, autograd over all stacked copies a
 (what ``vmap(functional_call)`` also computes) was *slower* than the ordinary per-seed
 loop for the 2-500-1 net (41.8 s vs 31.2 s for the Figure_1 workload), because the
 ``(S, n, H)`` activations of 20 copies leave the cache. For one-hidden-layer ReLU nets
-(the two-moons experiments) :func:`two_layer_grads` computes the exact gradients in
-closed form, with one pass over the activations, in cache-sized blocks of copies; the
-optimiser steps stay batched over all copies. ``benchmarks/bench_two_moons.py`` measures
-it against the per-seed loop. Other architectures (BatchNorm, deeper nets) use autograd
-over the stacked weights; on CUDA all copies go at once.
+(the two-moons experiments) the gradients have a closed form, used two ways
+(``gradients="auto"`` picks the first that applies):
+
+* ``"kernel"``: :class:`empirical.kernels.TwoLayerKernel`, a compiled (numba) CPU kernel
+  for 2-D inputs that never materialises the activations;
+* ``"closed-form"``: :func:`two_layer_grads` in torch, one pass over the activations, in
+  cache-sized blocks of copies on a CPU and all copies at once on CUDA (any input
+  dimension, dropout included);
+* ``"autograd"``: any architecture (BatchNorm, deeper nets).
+
+The optimiser steps stay batched over all copies. ``benchmarks/bench_two_moons.py``
+measures the whole against the per-seed loop.
 
 Paper: the training protocol of Fig. 1 (full batch, mean softplus(-y yhat), SGD with
 momentum) and of the SD penalty (Eq. 17: ``lambda * mean(yhat^2)`` added to the loss).
@@ -39,6 +46,8 @@ from .harness import progress as _progress
 OPTIMIZERS = ("sgd", "adam")
 #: the data losses :func:`train_full_batch` knows.
 LOSSES = ("softplus", "bce")
+#: how :func:`train_full_batch` computes gradients (see the module docstring).
+GRADIENTS = ("auto", "kernel", "closed-form", "autograd")
 
 
 def per_copy(name: str, value: float | Sequence[float], copies: int, *,
@@ -165,7 +174,7 @@ def train_full_batch(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *
                      steps: int, optimizer: str = "sgd", lr=1e-2, momentum: float = 0.0,
                      weight_decay=0.0, sd=0.0, loss: str = "softplus",
                      callback: Callable[[int, torch.Tensor], None] | None = None,
-                     log_every: int = 0, desc: str = "train", fast_path: bool = True,
+                     log_every: int = 0, desc: str = "train", gradients: str = "auto",
                      block_bytes: int = 1 << 20) -> TrainLog:
     r"""Train every copy of a stacked model by full-batch gradient steps.
 
@@ -184,11 +193,13 @@ def train_full_batch(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *
             before every update, e.g. to record feature responses.
         log_every: record the per-copy objective every this many steps (0: never).
         desc: label of the progress bar.
-        fast_path: for a one-hidden-layer ReLU :class:`~empirical.models.BatchedMLP`
-            (no BatchNorm, softplus loss) use the closed-form gradients of
-            :func:`two_layer_grads` instead of autograd (same numbers, a few times
-            faster on a CPU).
-        block_bytes: the fast path evaluates the copies in blocks whose hidden
+        gradients: ``auto`` (the fastest that applies), ``kernel`` (compiled CPU kernel:
+            one-hidden-layer ReLU :class:`~empirical.models.BatchedMLP` on 2-D inputs,
+            softplus loss, no BatchNorm or dropout), ``closed-form``
+            (:func:`two_layer_grads`: one-hidden-layer ReLU net, softplus loss, no
+            BatchNorm) or ``autograd`` (anything). All give the same numbers up to
+            summation order.
+        block_bytes: ``closed-form`` evaluates the copies in blocks whose hidden
             activations fit in this many bytes (cache-sized blocks are faster on a CPU
             than one huge batched product; on CUDA all copies go at once).
 
@@ -196,10 +207,12 @@ def train_full_batch(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *
         a :class:`TrainLog`.
 
     Raises:
-        ValueError: bad step count, optimiser, loss or hyper-parameter.
+        ValueError: bad step count, optimiser, loss, hyper-parameter, or a ``gradients``
+            choice that does not apply to this model.
     """
     steps = check.integer("steps", steps, minimum=0)
     check.choice("loss", loss, LOSSES)
+    check.choice("gradients", gradients, GRADIENTS)
     params = [p for p in model.parameters() if p.requires_grad]
     S = params[0].shape[0]
     opt = make_optimizer(optimizer, params, lr=lr, momentum=momentum,
@@ -213,18 +226,27 @@ def train_full_batch(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *
     model.train()
     log = TrainLog(steps=[], loss=[], final_loss=[])
     last = None
-    fast = fast_path and _fast_ok(model, loss)
-    if fast:
-        # bias as an extra input column: pre-activations = [X, 1] @ [W1; b1]
-        Xt = torch.cat([X, torch.ones_like(X[..., :1])], dim=-1)
+    mode = _gradient_mode(gradients, model, X, loss)
+    if mode == "kernel":
+        from .kernels import TwoLayerKernel
+        kernel = TwoLayerKernel(X, y, sd_t)
+    if mode != "autograd":
+        # the closed forms return (dW1, db1, dW2, db2); map them onto the parameter order
         order = {id(model.weights[0]): 0, id(model.biases[0]): 1,
                  id(model.weights[1]): 2, id(model.biases[1]): 3}
         slots = [order[id(p)] for p in params]
+    if mode == "closed-form":
+        # bias as an extra input column: pre-activations = [X, 1] @ [W1; b1]
+        Xt = torch.cat([X, torch.ones_like(X[..., :1])], dim=-1)
     last_step = steps - 1
     for t in _progress(range(steps), desc=desc):
         want_obj = t == last_step or (log_every and t % log_every == 0)
-        if fast:
-            out, g4 = _two_layer_step(model, Xt, y, sd_t, block_bytes)
+        if mode != "autograd":
+            if mode == "kernel":
+                out, g4 = kernel(model.weights[0], model.biases[0], model.weights[1],
+                                 model.biases[1])
+            else:
+                out, g4 = _two_layer_step(model, Xt, y, sd_t, block_bytes)
             grads = [g4[k] for k in slots]
             obj = _objective(out, y, sd_t) if want_obj else None
         else:
@@ -247,10 +269,20 @@ def train_full_batch(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *
     return log
 
 
-def _fast_ok(model: torch.nn.Module, loss: str) -> bool:
+def _gradient_mode(gradients: str, model: torch.nn.Module, X: torch.Tensor,
+                   loss: str) -> str:
+    """Resolve ``gradients`` (one of :data:`GRADIENTS`) for this model and data."""
+    from . import kernels
     from .models import BatchedMLP
-    return (isinstance(model, BatchedMLP) and len(model.widths) == 3
-            and model.widths[-1] == 1 and not model.batchnorm and loss == "softplus")
+    closed = (isinstance(model, BatchedMLP) and len(model.widths) == 3
+              and model.widths[-1] == 1 and not model.batchnorm and loss == "softplus")
+    kernel = closed and kernels.supports(X, model.widths, dropout=model.dropout)
+    if gradients == "auto":
+        return "kernel" if kernel else "closed-form" if closed else "autograd"
+    if (gradients == "kernel" and not kernel) or (gradients == "closed-form" and not closed):
+        raise check.fail("gradients", gradients, "does not apply to this model, loss or "
+                         "data (see train_full_batch)")
+    return gradients
 
 
 def _objective(out: torch.Tensor, y: torch.Tensor, sd: torch.Tensor) -> torch.Tensor:
@@ -339,9 +371,18 @@ def _two_layer_step(model, Xt, y, sd, block_bytes):
 def evaluate(model: torch.nn.Module, X: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
     """Eval-mode logits ``(S, n)`` of a stacked model on shared or per-copy inputs.
 
+    A one-hidden-layer ReLU :class:`~empirical.models.BatchedMLP` on 2-D CPU inputs goes
+    through :func:`empirical.kernels.logits` (the activations are never stored). Otherwise
     ``chunk`` points are evaluated at a time (default: as many as keep the hidden
     activations of all copies near 16 MB).
     """
+    from . import kernels
+    from .models import BatchedMLP
+    if isinstance(model, BatchedMLP) and not model.batchnorm and X.dim() in (2, 3):
+        Xs = X.unsqueeze(0).expand(model.copies, -1, -1) if X.dim() == 2 else X
+        if kernels.supports(Xs, model.widths) and Xs.dtype == model.weights[0].dtype:
+            return kernels.logits(Xs, model.weights[0], model.biases[0], model.weights[1],
+                                  model.biases[1])
     if chunk is None:
         widths = getattr(model, "widths", (1024,))
         copies = getattr(model, "copies", 1)

@@ -56,9 +56,10 @@ def test_stacking_round_trip_and_forward(widths, bn):
                 assert torch.allclose(p, q, atol=1e-15), key
 
 
-@pytest.mark.parametrize("opt, bn, fast", [("sgd", False, True), ("sgd", False, False),
-                                           ("sgd", True, False), ("adam", False, True)])
-def test_stacked_training_equals_per_seed_loop(opt, bn, fast):
+@pytest.mark.parametrize("opt, bn, gradients", [
+    ("sgd", False, "kernel"), ("sgd", False, "closed-form"), ("sgd", False, "autograd"),
+    ("sgd", True, "autograd"), ("adam", False, "kernel"), ("adam", False, "closed-form")])
+def test_stacked_training_equals_per_seed_loop(opt, bn, gradients):
     seeds = [0, 1, 2]
     X, y = _data(seeds)
     lr = 1e-2 if opt == "sgd" else 3e-3
@@ -66,7 +67,7 @@ def test_stacked_training_equals_per_seed_loop(opt, bn, fast):
     bm = BatchedMLP.from_modules(mods)
     train_full_batch(bm, X, y, steps=150, optimizer=opt, lr=lr,
                      momentum=0.9 if opt == "sgd" else 0.0, weight_decay=2e-4, sd=0.003,
-                     fast_path=fast)
+                     gradients=gradients)
     ours = evaluate(bm, X)
     for k, s in enumerate(seeds):
         ref = init_mlps((2, 32, 1), [s], batchnorm=bn, dtype=torch.float64)[0]
@@ -95,8 +96,8 @@ def test_closed_form_gradients_match_autograd_with_dropout():
     mods = init_mlps((2, 24, 1), seeds, dropout=0.5, dtype=torch.float64)
     a = BatchedMLP.from_modules(mods, dropout_seeds=seeds)
     b = BatchedMLP.from_modules(mods, dropout_seeds=seeds)
-    train_full_batch(a, X, y, steps=60, lr=1e-2, momentum=0.9, sd=0.01, fast_path=True)
-    train_full_batch(b, X, y, steps=60, lr=1e-2, momentum=0.9, sd=0.01, fast_path=False)
+    train_full_batch(a, X, y, steps=60, lr=1e-2, momentum=0.9, sd=0.01)  # closed form
+    train_full_batch(b, X, y, steps=60, lr=1e-2, momentum=0.9, sd=0.01, gradients="autograd")
     assert torch.allclose(evaluate(a, X), evaluate(b, X), atol=TOL)
     # and the masks depend on each copy's own seed only, not on its batch-mates
     c = BatchedMLP.from_modules(mods[:1], dropout_seeds=seeds[:1])
