@@ -520,7 +520,8 @@ def _load_seed(path: Path, fingerprint: str) -> dict | None:
 
 
 def _chunks(items: list[int], size: int | None) -> Iterator[list[int]]:
-    size = len(items) if not size else size
+    """``items`` in chunks of ``size`` (``None``: all in one; nothing when empty)."""
+    size = size or max(1, len(items))
     for i in range(0, len(items), size):
         yield items[i:i + size]
 

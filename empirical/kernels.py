@@ -44,15 +44,18 @@ import torch
 #: relaxed floating-point rules: reassociation (vectorised sums) and fused multiply-add.
 _FASTMATH = frozenset({"reassoc", "contract"})
 
-_jit = numba.njit(fastmath=set(_FASTMATH), boundscheck=False, error_model="numpy",
-                  cache=True)
+#: every compiled function: no bounds checks (the Python wrappers check the shapes), no
+#: exceptions from arithmetic, the GIL released (threads run copies side by side), and
+#: the machine code cached on disk.
+_jit = numba.njit(nogil=True, fastmath=set(_FASTMATH), boundscheck=False,
+                  error_model="numpy", cache=True)
 
 
 @_jit
-def forward(x0, x1, W, b, v, b2, out):
+def _forward(x0, x1, W, b, v, b2, out):
     """``out_i = sum_j relu(x0_i W_0j + x1_i W_1j + b_j) v_j + b2`` (blocks of 4)."""
     n, H = x0.shape[0], b.shape[0]
-    zero = b2 * np.float32(0)    # the dtype of the data (float32 stays float32)
+    zero = b2 * np.float32(0)    # 0 in the data's dtype (float32 stays float32)
     w0, w1 = W[0], W[1]
     i = 0
     while i + 4 <= n:
@@ -76,7 +79,7 @@ def forward(x0, x1, W, b, v, b2, out):
         i += 1
 
 @_jit
-def backward(x0, x1, g, W, b, M):
+def _backward(x0, x1, g, W, b, M):
     """``M_rj = sum_i [x0_i, x1_i, 1]_r g_i 1[pre_ij > 0]`` (blocks of 4 units)."""
     n, H = x0.shape[0], b.shape[0]
     zero = g[0] * np.float32(0)
@@ -121,27 +124,28 @@ def backward(x0, x1, g, W, b, M):
         M[0, j], M[1, j], M[2, j] = p, q, r
         j += 1
 
-@numba.njit(nogil=True, fastmath=set(_FASTMATH), boundscheck=False, error_model="numpy",
-            cache=True)
+
+@_jit
 def _logits(lo, hi, XT, W1, b1, w2, b2, out):
+    """Logits of the copies ``lo..hi-1`` into ``out``."""
     for k in range(lo, hi):
-        forward(XT[k, 0], XT[k, 1], W1[k], b1[k], w2[k], b2[k], out[k])
+        _forward(XT[k, 0], XT[k, 1], W1[k], b1[k], w2[k], b2[k], out[k])
 
 
-@numba.njit(nogil=True, fastmath=set(_FASTMATH), boundscheck=False, error_model="numpy",
-            cache=True)
+@_jit
 def _step(lo, hi, XT, y, W1, b1, w2, b2, sd, out, dW1, db1, dw2, db2):
+    """Logits and gradients of the copies ``lo..hi-1`` into the output arrays."""
     _, _, n = XT.shape
     H = b1.shape[1]
     for k in range(lo, hi):
         x0, x1, o = XT[k, 0], XT[k, 1], out[k]
-        forward(x0, x1, W1[k], b1[k], w2[k], b2[k], o)
+        _forward(x0, x1, W1[k], b1[k], w2[k], b2[k], o)
         g = np.empty(n, o.dtype)
         for i in range(n):
             yi = y[k, i]
             g[i] = (2 * sd[k] * o[i] - yi / (1 + np.exp(yi * o[i]))) / n
         M = np.empty((3, H), o.dtype)
-        backward(x0, x1, g, W1[k], b1[k], M)
+        _backward(x0, x1, g, W1[k], b1[k], M)
         for j in range(H):
             dW1[k, 0, j] = M[0, j] * w2[k, j]
             dW1[k, 1, j] = M[1, j] * w2[k, j]

@@ -443,8 +443,13 @@ class TwoMoons(Experiment):
             ax.set_yticks([])
         for ax in axes.ravel()[len(names):]:
             ax.axis("off")
-        fig.suptitle(f"Two moons: seed-averaged logit ({len(per_seed)} seeds, "
-                     f"{config.steps} steps)", fontsize=10)
+        steps = f"{config.steps} steps"
+        if "neg-margin" in names and config.reference_steps != config.steps:
+            steps += f", neg-margin {config.reference_steps}"
+        if "train-longer" in names:
+            steps += f", train-longer {config.longer_steps}"
+        fig.suptitle(f"Two moons: seed-averaged logit ({len(per_seed)} seeds, {steps})",
+                     fontsize=10)
         fig.tight_layout()
         path = Path(out_dir) / "two_moons.png"
         fig.savefig(path, dpi=110)

@@ -203,6 +203,20 @@ def test_run_writes_results_and_resumes(dummy, tmp_path):
     assert CALLS == [[3]]
 
 
+def test_all_seeds_in_one_call_and_a_finished_run_recomputes_nothing(dummy, tmp_path,
+                                                                     monkeypatch):
+    monkeypatch.setattr(harness._REGISTRY[dummy], "seed_chunk", None)
+    res = harness.run_experiment(dummy, preset="quick", device="cpu", out_dir=tmp_path,
+                                 progress=False)
+    assert CALLS == [[0, 1, 2]]
+    CALLS.clear()
+    again = harness.run_experiment(dummy, preset="quick", device="cpu", out_dir=tmp_path,
+                                   progress=False)
+    assert CALLS == []                  # every seed file is current: nothing runs
+    assert again.timings["resumed_seeds"] == [0, 1, 2]
+    assert again.metrics == res.metrics and again.path.exists()
+
+
 def test_no_temp_files_left_behind(dummy, tmp_path):
     harness.run_experiment(dummy, device="cpu", out_dir=tmp_path, progress=False,
                            figures=False)
