@@ -37,9 +37,16 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 import torch
+
+try:
+    import numba
+except ImportError:   # optional (the [empirical] extra): supports() is then False and
+    numba = None      # training uses the torch closed form (training.two_layer_grads)
+
+#: whether numba is installed; without it :func:`supports` is False.
+AVAILABLE = numba is not None
 
 #: relaxed floating-point rules: reassociation (vectorised sums) and fused multiply-add.
 _FASTMATH = frozenset({"reassoc", "contract"})
@@ -47,8 +54,12 @@ _FASTMATH = frozenset({"reassoc", "contract"})
 #: every compiled function: no bounds checks (the Python wrappers check the shapes), no
 #: exceptions from arithmetic, the GIL released (threads run copies side by side), and
 #: the machine code cached on disk.
-_jit = numba.njit(nogil=True, fastmath=set(_FASTMATH), boundscheck=False,
-                  error_model="numpy", cache=True)
+def _jit(fn):
+    """``fn`` compiled by numba with the options above (``fn`` itself without numba)."""
+    if numba is None:
+        return fn
+    return numba.njit(nogil=True, fastmath=set(_FASTMATH), boundscheck=False,
+                      error_model="numpy", cache=True)(fn)
 
 
 @_jit
@@ -155,9 +166,10 @@ def _step(lo, hi, XT, y, W1, b1, w2, b2, sd, out, dW1, db1, dw2, db2):
 
 
 def supports(X: torch.Tensor, widths, *, dropout: float = 0.0) -> bool:
-    """Whether the kernels handle this problem: a CPU float32/float64 ``2-H-1`` net on
-    2-D inputs ``X`` of shape ``(S, n, 2)``, without dropout (in training)."""
-    return (X.device.type == "cpu" and X.dtype in (torch.float32, torch.float64)
+    """Whether the kernels handle this problem: numba is installed, and a CPU
+    float32/float64 ``2-H-1`` net on 2-D inputs ``X`` of shape ``(S, n, 2)``, without
+    dropout (in training)."""
+    return (AVAILABLE and X.device.type == "cpu" and X.dtype in (torch.float32, torch.float64)
             and X.dim() == 3 and X.shape[2] == 2 and len(widths) == 3
             and widths[0] == 2 and widths[-1] == 1 and dropout == 0)
 

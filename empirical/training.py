@@ -279,6 +279,9 @@ def _gradient_mode(gradients: str, model: torch.nn.Module, X: torch.Tensor,
     kernel = closed and kernels.supports(X, model.widths, dropout=model.dropout)
     if gradients == "auto":
         return "kernel" if kernel else "closed-form" if closed else "autograd"
+    if gradients == "kernel" and not kernels.AVAILABLE:
+        raise check.fail("gradients", gradients, "needs numba (pip install "
+                         "'gstheory[empirical]'); use auto or closed-form")
     if (gradients == "kernel" and not kernel) or (gradients == "closed-form" and not closed):
         raise check.fail("gradients", gradients, "does not apply to this model, loss or "
                          "data (see train_full_batch)")

@@ -1,1 +1,1 @@
-"""Regenerated symbolic derivations: ``python -m proofs`` / ``gstheory derive``."""
+"""Regenerated symbolic derivations (``gstheory derive`` renders them into ``generated/``)."""

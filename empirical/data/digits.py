@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from empirical.data.idx import ImageDataset, _digest
+from empirical.data.images import ImageDataset, digest
 
 #: Training images of the fixed split (the remaining 397 are the test split).
 N_TRAIN = 1400
@@ -25,7 +25,7 @@ DIGITS_MAX = 16
 
 @lru_cache(maxsize=1)
 def load_digits_dataset() -> ImageDataset:
-    r"""The digits as an :class:`~empirical.data.idx.ImageDataset` (8x8, classes 0-9).
+    r"""The digits as an :class:`~empirical.data.images.ImageDataset` (8x8, classes 0-9).
 
     Returns:
         1400 training and 397 test images, ``uint8`` in 0..255 (``round(v * 255 / 16)``),
@@ -44,4 +44,4 @@ def load_digits_dataset() -> ImageDataset:
     for a in arrays:
         a.setflags(write=False)
     return ImageDataset("digits", *arrays, source="sklearn.datasets.load_digits",
-                        sha256=_digest(*arrays))
+                        sha256=digest(*arrays))

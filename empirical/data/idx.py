@@ -21,15 +21,15 @@ CIFAR and CelebA, of Table 1 / Fig. 2 and Table 3 (see ``EXPERIMENTS.md`` 4-6).
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import zlib
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from empirical.data.images import DataNotFoundError, ImageDataset
+from empirical.data.images import digest as _digest
 from gstheory import validation as check
 
 #: Magic numbers of the two IDX layouts used by MNIST-style data sets.
@@ -58,44 +58,6 @@ FILE_STEMS = {
 
 #: Number of classes of every MNIST-layout data set.
 N_CLASSES = 10
-
-
-class DataNotFoundError(FileNotFoundError, ValueError):
-    """A data file or directory is missing: a :class:`FileNotFoundError` that is also a
-    :class:`ValueError`, so the command line reports it as bad input (one line, exit 2)."""
-
-
-@dataclass(frozen=True)
-class ImageDataset:
-    """A labelled grey-scale image data set with its official train/test split.
-
-    Attributes:
-        name: ``"fashion-mnist"``, ``"mnist"`` or ``"digits"``.
-        x_train, x_test: ``uint8`` arrays ``(n, rows, cols)``, 0 = black, 255 = white.
-        y_train, y_test: ``int64`` class indices in ``[0, 10)``.
-        source: where the data came from (a directory or ``sklearn.datasets``).
-        sha256: digest of the decoded arrays (train images+labels, test images+labels),
-            recorded in results so that a run can be traced to its data.
-    """
-
-    name: str
-    x_train: np.ndarray = field(repr=False)
-    y_train: np.ndarray = field(repr=False)
-    x_test: np.ndarray = field(repr=False)
-    y_test: np.ndarray = field(repr=False)
-    source: str = ""
-    sha256: str = ""
-
-    @property
-    def image_shape(self) -> tuple[int, int]:
-        """``(rows, cols)`` of every image."""
-        return tuple(self.x_train.shape[1:])  # type: ignore[return-value]
-
-    def describe(self) -> dict:
-        """JSON-able summary: name, sizes, image shape, source and digest."""
-        return {"name": self.name, "n_train": len(self.y_train),
-                "n_test": len(self.y_test), "image_shape": list(self.image_shape),
-                "source": self.source, "sha256": self.sha256}
 
 
 def _hint(name: str | None) -> str:
@@ -211,13 +173,6 @@ def find_idx_dir(name: str = "fashion-mnist",
     where = "; ".join(missing_report) or ("none of " + ", ".join(
         str(p) for p in search_path(name, data_dir)) + " exists")
     raise DataNotFoundError(f"{name} IDX files not found ({where}); {_hint(name)}")
-
-
-def _digest(*arrays: np.ndarray) -> str:
-    h = hashlib.sha256()
-    for a in arrays:
-        h.update(np.ascontiguousarray(a).tobytes())
-    return h.hexdigest()
 
 
 @lru_cache(maxsize=4)

@@ -3,8 +3,8 @@
 Each subcommand lives in its own module, which defines ``configure(parser)`` (add the
 subcommand's arguments) and ``execute(args) -> int`` (run it, return the exit status).
 Modules are imported only when their subcommand is used, so ``gstheory solve`` does not
-pay for torch. This dispatcher is the only place in ``gstheory`` that reaches into
-``proofs`` and ``empirical`` (the console command fronts all three layers).
+pay for torch. This package is the command layer: it sits above the library
+(``gstheory``, ``proofs`` and ``empirical``), which never imports it.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from .common import CliError, OneLineParser, fail_cleanly
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "solve": ("gstheory.cli.solve",
               "fixed point, responses z* and starvation matrix of the dual dynamics"),
-    "derive": ("proofs.cli", "regenerate (or --check) the symbolic derivations of Sec. 3"),
+    "derive": ("gstheory.cli.derive", "regenerate (or --check) the symbolic derivations of Sec. 3"),
     "verify": ("gstheory.cli.verify", "run the fast checks of every claim; print the table"),
     "certify": ("gstheory.cli.certify",
                 "interval-arithmetic certificate of Theorem 2's sign on a parameter box"),
     "ntk": ("gstheory.cli.ntk", "spectrum of a small network's NTK on a data set"),
-    "run": ("empirical.cli", "run a training experiment and check its predictions"),
+    "run": ("gstheory.cli.run", "run a training experiment and check its predictions"),
     "report": ("gstheory.cli.report",
                "derivations + verification + validity maps + experiments -> report"),
 }

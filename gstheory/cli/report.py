@@ -62,7 +62,7 @@ def _say(msg: str) -> None:
 
 
 def _derive(out: Path) -> list[dict[str, Any]]:
-    from proofs import cli as proofs_cli
+    from . import derive as proofs_cli
 
     ns = argparse.Namespace(names=[], out=out, check=False, list=False, json=True)
     buf = io.StringIO()

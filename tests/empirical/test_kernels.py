@@ -13,6 +13,8 @@ from empirical.kernels import logits as kernel_logits
 from empirical.models import BatchedMLP, init_mlps
 from empirical.training import evaluate, train_full_batch
 
+pytest.importorskip("numba", reason="the compiled kernel is optional (needs numba)")
+
 
 def _problem(S, n, H, seed, dtype=torch.float64):
     g = torch.Generator().manual_seed(seed)

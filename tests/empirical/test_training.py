@@ -60,6 +60,8 @@ def test_stacking_round_trip_and_forward(widths, bn):
     ("sgd", False, "kernel"), ("sgd", False, "closed-form"), ("sgd", False, "autograd"),
     ("sgd", True, "autograd"), ("adam", False, "kernel"), ("adam", False, "closed-form")])
 def test_stacked_training_equals_per_seed_loop(opt, bn, gradients):
+    if gradients == "kernel":
+        pytest.importorskip("numba", reason="the compiled kernel needs numba")
     seeds = [0, 1, 2]
     X, y = _data(seeds)
     lr = 1e-2 if opt == "sgd" else 3e-3
@@ -138,3 +140,25 @@ def test_bad_input():
                          optimizer="rmsprop")
     with pytest.raises(ValueError, match="x: expected"):
         bm(torch.zeros(2, 3, 2))
+
+
+def test_without_numba_auto_falls_back_to_the_closed_form(monkeypatch):
+    """numba is optional: without it ``auto`` picks the torch closed form, whose result
+    equals autograd's, and an explicit ``kernel`` is refused naming the extra."""
+    from empirical import kernels, training
+    monkeypatch.setattr(kernels, "AVAILABLE", False)
+    seeds = [0, 1]
+    X, y = _data(seeds)
+
+    def fresh():
+        return BatchedMLP.from_modules(init_mlps((2, 8, 1), seeds, dtype=torch.float64))
+    assert training._gradient_mode("auto", fresh(), X, "softplus") == "closed-form"
+    out = {}
+    for mode in ("auto", "autograd"):
+        bm = fresh()
+        train_full_batch(bm, X, y, steps=20, optimizer="sgd", lr=1e-2, sd=0.003,
+                         gradients=mode)
+        out[mode] = evaluate(bm, X)
+    assert torch.allclose(out["auto"], out["autograd"], atol=TOL, rtol=TOL)
+    with pytest.raises(ValueError, match=r"gradients='kernel'.*numba"):
+        train_full_batch(fresh(), X, y, steps=1, gradients="kernel")

@@ -1,4 +1,4 @@
-"""``gstheory derive`` / ``python -m proofs``: regenerate or check the derivation documents.
+"""``gstheory derive``: regenerate or check the derivation documents.
 
 ``gstheory derive`` runs every derivation of :mod:`gstheory.symbolic` (each step checked),
 renders it to ``proofs/generated/<name>.md`` and writes the index ``README.md``.
@@ -13,15 +13,16 @@ import argparse
 import time
 from pathlib import Path
 
+import proofs
 from gstheory import symbolic
-from gstheory.cli.common import CliError, emit_json
 from gstheory.io import atomic_write_text, ensure_writable_dir
 from gstheory.symbolic.derivation import StepFailed
+from proofs.render import render, render_index
 
-from .render import render, render_index
+from .common import CliError, emit_json
 
 #: where the committed documents live
-DEFAULT_OUT = Path(__file__).resolve().parent / "generated"
+DEFAULT_OUT = Path(proofs.__file__).resolve().parent / "generated"
 INDEX = "README.md"
 
 

@@ -1,4 +1,4 @@
-"""``gstheory derive`` / ``python -m proofs``: check, determinism, drift and bad input."""
+"""``gstheory derive`` (also ``python -m gstheory derive``): check, determinism, drift and bad input."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-import proofs.cli as pcli
+import gstheory.cli.derive as pcli
 from gstheory.cli import main
 from gstheory.symbolic.derivation import Derivation, StepFailed
 from proofs.render import render
@@ -38,7 +38,7 @@ def test_regeneration_is_byte_identical_under_another_hash_seed(tmp_path):
     """Regenerate in a fresh interpreter with a different PYTHONHASHSEED (set iteration
     order changes): the bytes must equal the committed documents."""
     env = dict(os.environ, PYTHONHASHSEED="12345")
-    res = subprocess.run([sys.executable, "-m", "proofs", "--out", str(tmp_path)], check=False,
+    res = subprocess.run([sys.executable, "-m", "gstheory", "derive", "--out", str(tmp_path)], check=False,
                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
     committed = pcli.DEFAULT_OUT
@@ -140,8 +140,8 @@ def test_step_failed_is_an_assertion_error():
     assert issubclass(StepFailed, AssertionError)
 
 
-def test_python_m_proofs_lists_the_real_derivations():
-    res = subprocess.run([sys.executable, "-m", "proofs", "--list"], cwd=REPO, check=False,
+def test_python_m_gstheory_derive_lists_the_real_derivations():
+    res = subprocess.run([sys.executable, "-m", "gstheory", "derive", "--list"], cwd=REPO, check=False,
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0
     assert "theorem-2" in res.stdout.split()

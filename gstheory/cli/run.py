@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gstheory.cli.common import CliError, emit_json
+from empirical import harness
 
-from . import harness
+from .common import CliError, emit_json
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
