@@ -44,7 +44,7 @@ are also measured) until each is *certified* (derivative ``< 0`` proven on the w
 verified point), or left *undecided*.
 
 Example:
-    >>> cert = certify_theorem2((0.05, 0.1), (4.0, 8.0), (0.1, 1.0), max_depth=4)
+    >>> cert = certify_theorem2((0.05, 0.1), (4.0, 5.0), (0.5, 1.0), max_depth=6)
     >>> cert.certified_fraction
     1.0
 """
