@@ -72,10 +72,11 @@ def test_the_extractor_keeps_order_and_honours_the_markers():
     md = "\n".join(["# t", "```bash", "echo no", "```", "```python", "x = 1", "```",
                     "", "<!-- no-test -->", "", "```python", "raise SystemExit", "```",
                     "~~~~ python no-run", "also skipped", "~~~~", "```python", "y = x + 1",
-                    "```"])
+                    "```", "<!-- no-test: needs a GPU -->", "```python", "cuda()", "```"])
     got = [(b.line, b.code.strip(), b.skip) for b in python_blocks(md)]
     assert got == [(6, "x = 1", None), (12, "raise SystemExit", "marked no-test"),
-                   (15, "also skipped", "marked no-run"), (18, "y = x + 1", None)]
+                   (15, "also skipped", "marked no-run"), (18, "y = x + 1", None),
+                   (22, "cuda()", "needs a GPU")]
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: str(p.relative_to(REPO)))
