@@ -606,7 +606,7 @@ def _experiment_ref(name: str, res: dict | None = None) -> str:
     return EXPERIMENT_REFS.get(name, "Sec. 4")
 
 
-#: Paper references of the experiments (as declared in empirical/experiments/*.py).
+#: Paper references of the experiments (as declared in ``empirical/experiments/*.py``).
 EXPERIMENT_REFS = {
     "two-moons": "Fig. 1a-c, App. B", "feature-dynamics": "Fig. 1d",
     "toy-dual": "toy figure (toy_fig_6.py)", "colored-mnist": "Table 2, Fig. 3 (Sec. 4.2)",

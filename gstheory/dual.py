@@ -10,14 +10,14 @@ Every dual vector field of the paper has the same shape,
 
 with (``G`` :math:`= U S^2 U^T`, logs elementwise)
 
-===================  ===============================  ==========================
-penalty, dynamics    :math:`M`                        :math:`c`
-===================  ===============================  ==========================
-ridge, exact         :math:`G/\lambda` (Eq. 9)         0
-ridge, taylor        :math:`G/\lambda + I` (Eq. 10)    0
-SD, exact            :math:`\mathrm{diag}(1/\lambda)`  :math:`\gamma` (Eq. 18)
-SD, taylor           :math:`\mathrm{diag}(1/\lambda)+I` :math:`\gamma`
-===================  ===============================  ==========================
+=================  ==================================  =======================
+penalty, dynamics  :math:`M`                           :math:`c`
+=================  ==================================  =======================
+ridge, exact       :math:`G/\lambda` (Eq. 9)           0
+ridge, taylor      :math:`G/\lambda + I` (Eq. 10)      0
+SD, exact          :math:`\mathrm{diag}(1/\lambda)`    :math:`\gamma` (Eq. 18)
+SD, taylor         :math:`\mathrm{diag}(1/\lambda)+I`  :math:`\gamma`
+=================  ==================================  =======================
 
 so one :class:`DualSystem` ``(M, c)`` serves the objective, the vector field, its
 Jacobian, the Newton solvers and the ODE integrators. (The Taylor forms expand

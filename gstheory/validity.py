@@ -51,7 +51,7 @@ from .spectrum import Spectrum, coupling_matrix, perturbed_identity
 
 #: A float64 derivative smaller than this times max|S| (the starvation matrix at that
 #: point) is "in doubt" and re-checked in mpmath. Measured: over the 60 smallest of 3000
-#: random points of the Theorem 2 space, |float64 - mpmath| / max|S| was at most 1e-17
+#: random points of the Theorem 2 space, ``|float64 - mpmath| / max|S|`` was at most 1e-17
 #: (exact and Taylor), so 1e-12 leaves a margin of 1e5.
 DOUBT_REL = 1e-12
 #: An mpmath value smaller than this times max|S| counts as zero: the input U itself is
@@ -110,7 +110,7 @@ class Derivatives:
         rechecked: ``(B,)`` bool: value comes from mpmath.
         z: ``(B, 2)`` responses :math:`z^*` (float64).
         alpha: ``(B, 2)`` fixed points.
-        scale: ``(B,)`` max |starvation matrix| (the size the derivative is compared to).
+        scale: ``(B,)`` ``max |starvation matrix|`` (the size the derivative is compared to).
     """
 
     value: np.ndarray

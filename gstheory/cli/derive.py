@@ -12,11 +12,12 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
 import proofs
 from gstheory import symbolic
 from gstheory.io import atomic_write_text, ensure_writable_dir
-from gstheory.symbolic.derivation import StepFailed
+from gstheory.symbolic.derivation import Derivation, StepFailed
 from proofs.render import render, render_index
 
 from .common import CliError, emit_json
@@ -70,7 +71,9 @@ def execute(args: argparse.Namespace) -> int:
         _writable(out)
 
     docs: dict[str, str] = {}
-    records, derivations, failed = [], [], []
+    records: list[dict[str, Any]] = []
+    derivations: list[Derivation] = []
+    failed: list[str] = []
     for name in chosen:
         t0 = time.perf_counter()
         try:
