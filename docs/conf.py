@@ -18,7 +18,7 @@ import gstheory  # noqa: E402  (after the path is set)
 
 project = "gstheory"
 author = "the gstheory authors"
-copyright = "2026, the gstheory authors"  # noqa: A001  (Sphinx's name)
+copyright = "2026, the gstheory authors"
 release = version = gstheory.__version__
 
 extensions = [

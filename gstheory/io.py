@@ -28,6 +28,8 @@ def to_jsonable(obj: Any, *, allow_nonfinite: bool = False) -> Any:
 
     Raises:
         ValueError: a non-finite float when ``allow_nonfinite`` is False.
+
+    Paper: none (the JSON form of every result file and ``--json`` output).
     """
     def conv(o: Any) -> Any:
         if isinstance(o, dict):
@@ -64,6 +66,8 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[Any]], None], *,
 
     Returns:
         The destination path.
+
+    Paper: none (file output that survives interruption; no equation).
     """
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -85,17 +89,26 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[Any]], None], *,
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically."""
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically.
+
+    Paper: none (file output; no equation).
+    """
     return atomic_write(path, lambda fh: fh.write(text))
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically."""
+    """Write ``data`` to ``path`` atomically.
+
+    Paper: none (file output; no equation).
+    """
     return atomic_write(path, lambda fh: fh.write(data), binary=True)
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any, *, indent: int = 1) -> Path:
-    """Write ``obj`` (already JSON-able) to ``path`` atomically."""
+    """Write ``obj`` (already JSON-able) to ``path`` atomically.
+
+    Paper: none (file output; no equation).
+    """
     return atomic_write_text(path, json.dumps(obj, indent=indent) + "\n")
 
 
@@ -105,6 +118,8 @@ def ensure_writable_dir(path: str | os.PathLike, name: str = "out") -> Path:
     Raises:
         ValueError: ``path`` exists and is not a directory, or cannot be created or
             written; the message names the parameter ``name``.
+
+    Paper: none (file output; no equation).
     """
     directory = Path(path)
     if directory.exists() and not directory.is_dir():
@@ -121,6 +136,9 @@ def ensure_writable_dir(path: str | os.PathLike, name: str = "out") -> Path:
 
 
 def save_figure(fig: Any, path: str | os.PathLike, **savefig_kwargs: Any) -> Path:
-    """Save a matplotlib figure as PNG to ``path`` atomically (``fig.savefig`` kwargs)."""
+    """Save a matplotlib figure as PNG to ``path`` atomically (``fig.savefig`` kwargs).
+
+    Paper: none (the figures of Sec. 4's experiments are written through it).
+    """
     return atomic_write(path, lambda fh: fig.savefig(fh, format="png", **savefig_kwargs),
                         binary=True)

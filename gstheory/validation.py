@@ -27,7 +27,10 @@ def _show(value: Any) -> str:
 
 
 def fail(name: str, value: Any, requirement: str) -> ValueError:
-    """Build the standard error: ``name=value: requirement``."""
+    """Build the standard error: ``name=value: requirement``.
+
+    Paper: none (the error format of every input check).
+    """
     return ValueError(f"{name}={_show(value)}: {requirement}")
 
 
@@ -36,6 +39,8 @@ def finite_array(name: str, value: Any, *, ndim: int | None = None,
     """Return ``value`` as a float64 array, refusing NaN/inf, wrong rank or wrong shape.
 
     ``shape`` entries that are ``None`` match any length.
+
+    Paper: none (input checking; no equation).
     """
     try:
         arr = np.asarray(value, dtype=np.float64)
@@ -55,7 +60,10 @@ def finite_array(name: str, value: Any, *, ndim: int | None = None,
 
 
 def finite_scalar(name: str, value: Any) -> float:
-    """A finite real scalar."""
+    """A finite real scalar.
+
+    Paper: none (input checking; no equation).
+    """
     if isinstance(value, bool):
         raise fail(name, value, "must be a real number, not a bool")
     arr = finite_array(name, value)
@@ -65,7 +73,10 @@ def finite_scalar(name: str, value: Any) -> float:
 
 
 def positive(name: str, value: Any) -> float:
-    """A finite scalar ``> 0``."""
+    """A finite scalar ``> 0``.
+
+    Paper: the strictly positive quantities of Sec. 3: lambda (Eq. 5), s_i^2 (Definition 1).
+    """
     x = finite_scalar(name, value)
     if not x > 0:
         raise fail(name, value, "must be > 0 (allowed range (0, inf))")
@@ -73,7 +84,10 @@ def positive(name: str, value: Any) -> float:
 
 
 def nonnegative(name: str, value: Any) -> float:
-    """A finite scalar ``>= 0``."""
+    """A finite scalar ``>= 0``.
+
+    Paper: none (input checking; no equation).
+    """
     x = finite_scalar(name, value)
     if not x >= 0:
         raise fail(name, value, "must be >= 0 (allowed range [0, inf))")
@@ -82,7 +96,10 @@ def nonnegative(name: str, value: Any) -> float:
 
 def positive_array(name: str, value: Any, *, ndim: int | None = None,
                    shape: tuple[int | None, ...] | None = None) -> np.ndarray:
-    """A finite array with every entry ``> 0``."""
+    """A finite array with every entry ``> 0``.
+
+    Paper: the strengths s_i^2 > 0 of Definition 1.
+    """
     arr = finite_array(name, value, ndim=ndim, shape=shape)
     if arr.size and not np.all(arr > 0):
         raise fail(name, value, "every entry must be > 0 (allowed range (0, inf))")
@@ -90,7 +107,10 @@ def positive_array(name: str, value: Any, *, ndim: int | None = None,
 
 
 def open_interval(name: str, value: Any, lo: float, hi: float) -> float:
-    """A finite scalar strictly inside ``(lo, hi)``."""
+    """A finite scalar strictly inside ``(lo, hi)``.
+
+    Paper: none (input checking; e.g. the coupling delta of Eq. 15).
+    """
     x = finite_scalar(name, value)
     if not lo < x < hi:
         raise fail(name, value, f"must lie in the open interval ({lo:g}, {hi:g})")
@@ -99,7 +119,10 @@ def open_interval(name: str, value: Any, lo: float, hi: float) -> float:
 
 def probabilities(name: str, value: Any, *, ndim: int | None = None,
                   shape: tuple[int | None, ...] | None = None) -> np.ndarray:
-    """Dual variables: a finite array with every entry in the open interval ``(0, 1)``."""
+    """Dual variables: a finite array with every entry in the open interval ``(0, 1)``.
+
+    Paper: the dual variables alpha in (0, 1)^n of Eq. 6-8.
+    """
     arr = finite_array(name, value, ndim=ndim, shape=shape)
     if arr.size and not np.all((arr > 0) & (arr < 1)):
         raise fail(name, value, "every entry must lie in the open interval (0, 1)")
@@ -107,7 +130,10 @@ def probabilities(name: str, value: Any, *, ndim: int | None = None,
 
 
 def labels(name: str, value: Any, *, n: int | None = None) -> np.ndarray:
-    """Binary labels in ``{-1, +1}`` as a float64 vector."""
+    """Binary labels in ``{-1, +1}`` as a float64 vector.
+
+    Paper: the labels y in {-1, +1}^n of Sec. 3.1.
+    """
     arr = finite_array(name, value, ndim=1, shape=None if n is None else (n,))
     if arr.size and not np.all(np.isin(arr, (-1.0, 1.0))):
         raise fail(name, value, "every entry must be -1 or +1")
@@ -116,7 +142,10 @@ def labels(name: str, value: Any, *, n: int | None = None) -> np.ndarray:
 
 def orthogonal(name: str, value: Any, *, n: int | None = None,
                tol: float = ORTHOGONALITY_TOL) -> np.ndarray:
-    """A square matrix with ``max|U^T U - I| <= tol``."""
+    """A square matrix with ``max|U^T U - I| <= tol``.
+
+    Paper: U of Definition 1 (the SVD Y Phi_0 = U S V^T).
+    """
     U = finite_array(name, value, ndim=2)
     if U.shape[0] != U.shape[1]:
         raise fail(name, value, f"must be square, got shape {U.shape}")
@@ -131,7 +160,10 @@ def orthogonal(name: str, value: Any, *, n: int | None = None,
 
 def integer(name: str, value: Any, *, minimum: int | None = None,
             maximum: int | None = None) -> int:
-    """An integer within ``[minimum, maximum]`` (either bound optional)."""
+    """An integer within ``[minimum, maximum]`` (either bound optional).
+
+    Paper: none (input checking; no equation).
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise fail(name, value, "must be an integer")
     v = int(value)
@@ -143,7 +175,10 @@ def integer(name: str, value: Any, *, minimum: int | None = None,
 
 
 def choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
-    """One of a fixed set of strings."""
+    """One of a fixed set of strings.
+
+    Paper: none (input checking; no equation).
+    """
     if not isinstance(value, str) or value not in allowed:
         raise fail(name, value, f"must be one of {', '.join(allowed)}")
     return str(value)

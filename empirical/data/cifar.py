@@ -46,6 +46,8 @@ def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         FileNotFoundError: no such file.
         ValueError: not a pickle, not a dictionary with ``data`` and ``labels``, data not
             ``uint8`` of shape ``(n, 3072)``, labels outside 0..9 or of another length.
+
+    Paper: data of Table 1 and Fig. 2 (CIFAR); not run here (no CIFAR files).
     """
     path = Path(path)
     if not path.is_file():

@@ -46,7 +46,10 @@ N_GROUPS = 4
 
 
 def proportions() -> np.ndarray:
-    """The four group proportions in group order ``g = 2 y + a``, normalised."""
+    """The four group proportions in group order ``g = 2 y + a``, normalised.
+
+    Paper: Table 3: CelebA's training group proportions.
+    """
     p = np.array([CELEBA_PROPORTIONS[(g // 2, g % 2)] for g in range(N_GROUPS)])
     return p / p.sum()
 
@@ -54,7 +57,10 @@ def proportions() -> np.ndarray:
 @dataclass(frozen=True)
 class GroupData:
     """One split: ``x`` float32 ``(n, 1, rows, cols)`` in [0, 1]; ``y`` float32 {0, 1};
-    ``a`` int64 {0, 1} (patch present); ``group`` int64 ``2 y + a``."""
+    ``a`` int64 {0, 1} (patch present); ``group`` int64 ``2 y + a``.
+
+    Paper: Sec. 4.4, Table 3: one split of the minority-group task.
+    """
 
     x: np.ndarray = field(repr=False)
     y: np.ndarray = field(repr=False)
@@ -70,7 +76,10 @@ class GroupData:
 
 
 def add_patch(images: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """Copy of ``uint8`` images ``(n, rows, cols)`` with the corner patch where ``a = 1``."""
+    """Copy of ``uint8`` images ``(n, rows, cols)`` with the corner patch where ``a = 1``.
+
+    Paper: Sec. 4.4: the easy spurious attribute (the stand-in for CelebA's Male).
+    """
     out = np.array(images, copy=True)
     out[np.asarray(a, bool), :PATCH, :PATCH] = PATCH_VALUE
     return out
@@ -85,7 +94,10 @@ def _pack(images: np.ndarray, y: np.ndarray, a: np.ndarray) -> GroupData:
 
 def group_counts_for(n: int) -> np.ndarray:
     """Training group sizes for ``n`` examples at CelebA's proportions (largest-remainder
-    rounding; the rarest group gets at least one example)."""
+    rounding; the rarest group gets at least one example).
+
+    Paper: Table 3: training group sizes at CelebA's proportions.
+    """
     n = check.integer("n", n, minimum=N_GROUPS)
     raw = proportions() * n
     counts = np.floor(raw).astype(int)
