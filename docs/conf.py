@@ -7,8 +7,13 @@ Nothing is fetched while building; formulas are typeset by MathJax in the browse
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
 import sys
 from pathlib import Path
+
+from docutils import nodes
+from sphinx import addnodes
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -61,6 +66,11 @@ GUIDES = ["install", "numeric", "symbolic", "empirical", "experiments", "claims"
           "multiclass"]
 TOC_PLACEHOLDER = "<!-- guides -->"
 
+#: the derivation documents (``gstheory derive`` writes them to proofs/generated/) are
+#: copied here at each build, so that they are pages of the documentation
+DERIVATIONS = "derivations"
+GENERATED = ROOT / "proofs" / "generated"
+
 
 def guides() -> list[str]:
     """The top-level pages of ``docs/`` to list in the index, known guides first."""
@@ -68,10 +78,45 @@ def guides() -> list[str]:
     return [g for g in GUIDES if g in present] + sorted(present - set(GUIDES))
 
 
+def _copy_derivations(app) -> None:
+    out = DOCS / DERIVATIONS
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    for f in sorted(GENERATED.glob("*.md")):
+        shutil.copyfile(f, out / f.name)
+
+
 def _fill_toc(app, docname: str, source: list[str]) -> None:
     if docname == "index":
-        source[0] = source[0].replace(TOC_PLACEHOLDER, "\n".join(guides()))
+        pages = guides() + ([f"{DERIVATIONS}/README"] if (DOCS / DERIVATIONS).is_dir() else [])
+        source[0] = source[0].replace(TOC_PLACEHOLDER, "\n".join(pages))
+    elif docname == f"{DERIVATIONS}/README":
+        others = sorted(p.stem for p in (DOCS / DERIVATIONS).glob("*.md") if p.stem != "README")
+        source[0] += "\n\n```{toctree}\n:hidden:\n\n" + "\n".join(others) + "\n```\n"
+
+
+def _repository_links(app, doctree) -> None:
+    """A guide's link to a repository file outside ``docs/``: to the derivation pages
+    for ``proofs/generated/*.md``, else to the file in the checkout (relative link)."""
+    for node in list(doctree.findall(addnodes.pending_xref)):
+        if node.get("refdomain") != "doc" or node.get("reftype") != "myst":
+            continue
+        target = Path(node["reftarget"])
+        if not target.is_absolute() or DOCS in target.parents:
+            continue
+        if target.parent == GENERATED:
+            node["reftarget"] = f"{DERIVATIONS}/{target.name}"
+            continue
+        here = Path(app.outdir) / Path(node["refdoc"]).parent
+        path = next((target.with_suffix(s) for s in (".md", "") if target.with_suffix(s).exists()),
+                    target)
+        ref = nodes.reference("", "", internal=False,
+                              refuri=os.path.relpath(path, here).replace(os.sep, "/"))
+        ref += node.children
+        node.replace_self(ref)
 
 
 def setup(app):
+    app.connect("builder-inited", _copy_derivations)
     app.connect("source-read", _fill_toc)
+    app.connect("doctree-read", _repository_links)
