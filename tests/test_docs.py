@@ -61,7 +61,9 @@ def python_blocks(text: str) -> list[Block]:
 
 
 def _documents() -> list[Path]:
-    docs = [p for p in sorted((REPO / "docs").rglob("*.md")) if "_build" not in p.parts]
+    # docs/_build and docs/derivations (copies of proofs/generated/) are build outputs
+    docs = [p for p in sorted((REPO / "docs").rglob("*.md"))
+            if not {"_build", "derivations"} & set(p.relative_to(REPO / "docs").parts)]
     return [p for p in [REPO / "README.md", *docs] if p.is_file()]
 
 
