@@ -2,7 +2,7 @@
 
 The numeric core (no torch at import): spectra (Definition 1), penalties (Eq. 5, Eq. 17),
 the dual objective and dynamics (Eq. 8-10, Eq. 18), fixed points (Eq. 11-14), starvation
-matrices (Definition 2), trajectories and the primal problem. Subpackages and modules
+matrices (Definition 2) signed and in magnitude, trajectories and the primal problem. Subpackages and modules
 imported on demand: ``gstheory.symbolic`` (SymPy derivations), ``gstheory.ntk`` and
 ``gstheory.linearised`` (torch networks), ``gstheory.validity``, ``gstheory.certificates``
 and ``gstheory.claims``. ``proofs`` renders the derivations and ``empirical`` runs the
@@ -14,14 +14,16 @@ from .dual import (
     vector_field,
     vector_field_jacobian,
 )
-from .dynamics import (
+from .trajectories import (
     dual_gradient_ascent,
     integrate_dual,
     primal_gradient_descent,
 )
-from .fixed_points import (
+from .dynamics import EXACT, TAYLOR, Dynamics, as_dynamics
+from .solvers import (
     FixedPoint,
     FixedPoints,
+    Status,
     closed_form_equal_strengths,
     closed_form_permutation,
     closed_form_sd,
@@ -41,6 +43,9 @@ from .primal import (
     primal_objective,
 )
 from .sensitivity import (
+    starvation_magnitude,
+    starvation_magnitude_mp,
+    starvation_magnitudes,
     starvation_matrices,
     starvation_matrix,
     starvation_matrix_mp,
@@ -58,6 +63,14 @@ from .spectrum import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "EXACT",
+    "TAYLOR",
+    "Dynamics",
+    "Status",
+    "as_dynamics",
+    "starvation_magnitude",
+    "starvation_magnitude_mp",
+    "starvation_magnitudes",
     "FixedPoint",
     "FixedPoints",
     "Ridge",

@@ -47,7 +47,8 @@ from . import validation as check
 from .fixed_points import lemma1, solve_fixed_point, solve_fixed_points
 from .penalties import Ridge, SpectralDecoupling
 from .sensitivity import starvation_matrices, starvation_matrix_mp
-from .spectrum import Spectrum, coupling_matrix, perturbed_identity
+from .dynamics import NAMES
+from .spectrum import Spectrum, coupling_matrix, eq15, perturbed_identity
 
 #: A float64 derivative smaller than this times max|S| (the starvation matrix at that
 #: point) is "in doubt" and re-checked in mpmath. Measured: over the 60 smallest of 3000
@@ -65,7 +66,7 @@ MP_BUDGET = 400
 INV_SQRT2 = 1.0 / math.sqrt(2.0)
 
 PENALTIES = ("ridge", "sd")
-DYNAMICS = ("exact", "taylor")
+DYNAMICS = NAMES
 
 
 # ------------------------------------------------------------------------- building blocks
@@ -79,11 +80,7 @@ def coupling_batch(delta: Any) -> np.ndarray:
 
     Paper: Eq. 15.
     """
-    d = check.finite_array("delta", delta, ndim=1)
-    if d.size and not np.all(np.abs(d) < 1):
-        raise check.fail("delta", d, "every entry must lie in the open interval (-1, 1)")
-    c = np.sqrt(1.0 - d * d)
-    return np.stack([np.stack([c, -d], -1), np.stack([d, c], -1)], 1)
+    return eq15(check.finite_array("delta", delta, ndim=1))
 
 
 def predicted_sign(delta: Any, ratio: Any) -> np.ndarray:

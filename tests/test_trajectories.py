@@ -7,7 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from gstheory.dynamics import (
+from gstheory.trajectories import (
     IntegrationError,
     dual_gradient_ascent,
     integrate_dual,
@@ -116,6 +116,6 @@ def test_dual_ascent_clips_to_open_interval():
 def test_docstring_examples_run():
     import doctest
 
-    import gstheory.dynamics as module
+    import gstheory.trajectories as module
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
