@@ -54,8 +54,8 @@ class Exact(Dynamics):
         return loga - ctx.log1p(-ctx.exp(loga))
 
     def entropy(self, x: Any, a: Any, ctx: Context = FLOAT) -> Any:
-        # -log(alpha) = softplus(-x), -log(1 - alpha) = softplus(x)
-        return a * ctx.softplus(-x) + (1.0 - a) * ctx.softplus(x)
+        # -log(alpha) = softplus(-x), -log(1 - alpha) = softplus(x), 1 - alpha = expit(-x)
+        return a * ctx.softplus(-x) + ctx.expit(-x) * ctx.softplus(x)
 
     def max_step(self, x: Any, p: Any, ctx: Context = FLOAT) -> Any:
         a = ctx.expit(x)
