@@ -1,9 +1,9 @@
 """gstheory: Gradient Starvation (Pezeshki et al., NeurIPS 2021) as executable science.
 
 The numeric core (no torch at import): spectra (Definition 1), penalties (Eq. 5, Eq. 17),
-the dual objective and dynamics (Eq. 8-10, Eq. 18), fixed points (Eq. 11-14), starvation
-matrices (Definition 2) signed and in magnitude, trajectories and the primal problem. Subpackages and modules
-imported on demand: ``gstheory.symbolic`` (SymPy derivations), ``gstheory.ntk`` and
+the dynamics as types (Eq. 9, Eq. 10), the dual objective (Eq. 8), fixed points
+(Eq. 11-14, Eq. 18), starvation matrices (Definition 2) signed and in magnitude,
+trajectories and the primal problem. Subpackages and modules imported on demand: ``gstheory.symbolic`` (SymPy derivations), ``gstheory.ntk`` and
 ``gstheory.linearised`` (torch networks), ``gstheory.validity``, ``gstheory.certificates``
 and ``gstheory.claims``. ``proofs`` renders the derivations and ``empirical`` runs the
 training experiments; both build on this package.
@@ -14,25 +14,7 @@ from .dual import (
     vector_field,
     vector_field_jacobian,
 )
-from .trajectories import (
-    dual_gradient_ascent,
-    integrate_dual,
-    primal_gradient_descent,
-)
 from .dynamics import EXACT, TAYLOR, Dynamics, as_dynamics
-from .solvers import (
-    FixedPoint,
-    FixedPoints,
-    Status,
-    closed_form_equal_strengths,
-    closed_form_permutation,
-    closed_form_sd,
-    lemma1,
-    responses,
-    solve_fixed_point,
-    solve_fixed_point_mp,
-    solve_fixed_points,
-)
 from .penalties import (
     Ridge,
     SpectralDecoupling,
@@ -50,6 +32,19 @@ from .sensitivity import (
     starvation_matrix,
     starvation_matrix_mp,
 )
+from .solvers import (
+    FixedPoint,
+    FixedPoints,
+    Status,
+    closed_form_equal_strengths,
+    closed_form_permutation,
+    closed_form_sd,
+    lemma1,
+    responses,
+    solve_fixed_point,
+    solve_fixed_point_mp,
+    solve_fixed_points,
+)
 from .spectrum import (
     Spectrum,
     coupling_matrix,
@@ -59,6 +54,11 @@ from .spectrum import (
     permutation,
     perturbed_identity,
 )
+from .trajectories import (
+    dual_gradient_ascent,
+    integrate_dual,
+    primal_gradient_descent,
+)
 
 __version__ = "0.1.0"
 
@@ -66,16 +66,13 @@ __all__ = [
     "EXACT",
     "TAYLOR",
     "Dynamics",
-    "Status",
-    "as_dynamics",
-    "starvation_magnitude",
-    "starvation_magnitude_mp",
-    "starvation_magnitudes",
     "FixedPoint",
     "FixedPoints",
     "Ridge",
     "SpectralDecoupling",
     "Spectrum",
+    "Status",
+    "as_dynamics",
     "closed_form_equal_strengths",
     "closed_form_permutation",
     "closed_form_sd",
@@ -97,6 +94,9 @@ __all__ = [
     "solve_fixed_point",
     "solve_fixed_point_mp",
     "solve_fixed_points",
+    "starvation_magnitude",
+    "starvation_magnitude_mp",
+    "starvation_magnitudes",
     "starvation_matrices",
     "starvation_matrix",
     "starvation_matrix_mp",

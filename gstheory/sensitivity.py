@@ -79,7 +79,7 @@ def _starvation_batch(alpha: Any, U: Any, s2: Any, lam: Any, M: Any, dynamics: D
     K = M * gp[:, None, :]
     idx = np.arange(n)
     K[:, idx, idx] += 1.0                                        # I + M G'
-    dadS = -gp[:, :, None] * ctx.solve_many(K, R)                                # column i: d a / d s2_i
+    dadS = -gp[:, :, None] * ctx.solve_many(K, R)                # column i: d a / d s2_i
     UtdA = np.matmul(Ut, dadS)                                   # (U^T dadS)[j, i]
     S = np.swapaxes(UtdA, 1, 2) * s2[:, None, :]                 # [i, j]: s2_j (U^T da_i)_j
     S[:, idx, idx] += Uta
@@ -210,8 +210,7 @@ def starvation_magnitude(spectrum: Spectrum, penalty: Penalty,
     sp, pen, dyn, fp, sysm = _single(spectrum, penalty, dynamics, fixed_point)
     S = starvation_matrix(sp, pen, dyn, fixed_point=fp)
     ridge = isinstance(pen, Ridge)
-    lam, gamma = ((np.full(sp.n, pen.lam), np.zeros(sp.n)) if ridge
-                  else pen.per_example(sp.n))
+    lam = np.full(sp.n, pen.lam) if ridge else pen.per_example(sp.n)[0]
     zerr = _z_error(fp.alpha[None], sp.U[None], sp.s2[None], lam[None], sysm.M[None],
                     sysm.c[None], dyn, ridge)
     return _magnitude(S[None], fp.z[None], zerr)[0]

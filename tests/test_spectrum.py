@@ -135,7 +135,8 @@ def test_numeric_eq15_equals_the_symbolic_one(d):
     import sympy as sp_
 
     from gstheory.spectrum import coupling_matrix, eq15
-    from gstheory.symbolic.common import delta, eq15 as eq15_symbolic
+    from gstheory.symbolic.common import delta
+    from gstheory.symbolic.common import eq15 as eq15_symbolic
     from gstheory.validity import coupling_batch
 
     f = sp_.lambdify(delta, eq15_symbolic(), "numpy")

@@ -200,7 +200,8 @@ def execute(args: argparse.Namespace) -> int:
     n = spectrum.n
     starves = [[bool(i != j and S[i, j] < 0) for j in range(n)] for i in range(n)]
     out = {"alpha": fp.alpha, "z": fp.z, "starvation": S,
-           "starves": starves, "starvation_magnitude": mag, "residual": fp.residual, "iterations": fp.iterations,
+           "starves": starves, "starvation_magnitude": mag, "residual": fp.residual,
+           "iterations": fp.iterations,
            "converged": fp.converged, "method": "mpmath" if args.precision else "newton",
            **extra, "inputs": inputs}
     if args.json:

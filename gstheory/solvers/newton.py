@@ -143,7 +143,8 @@ def _trial(ls: _LineSearch, sel: Any, dynamics: Dynamics, ctx: Context
     if np.any(on):
         xt[on] = dynamics.curve(xs[on], ps[on], ts[on], ctx)
     ev = evaluate(xt, ls.M[sel], ls.c[sel], ls.absM[sel], dynamics, ctx)
-    accept = np.asarray((ev.D >= ls.D[sel] + ARMIJO * ts * ls.slope[sel])
+    armijo = ls.D[sel] + ARMIJO * ts * ls.slope[sel]
+    accept = np.asarray((ev.D >= armijo)
                         | (ctx.norm(ev.F) <= RESIDUAL_DECREASE * ls.phi0[sel]), dtype=bool)
     return accept, xt, ev
 
@@ -192,7 +193,7 @@ def newton(M: Any, c: Any, dynamics: Dynamics | str, x0: Any = None, *,
             break
         J = -Ma * gp[:, None, :] - eye
         p = -ctx.solve(J, F)
-        on_line = np.asarray(FRACTION_TO_BOUNDARY * dyn.max_step(xa, p, ctx) >= 1.0,
+        on_line = np.asarray(dyn.max_step(xa, p, ctx) * FRACTION_TO_BOUNDARY >= 1.0,
                              dtype=bool)
         pmax = np.max(np.abs(p), axis=1)
         t = np.where(on_line, 1.0, np.minimum(1.0, MAX_STEP / np.maximum(pmax, 1e-300)))

@@ -13,7 +13,7 @@ def test_lambertw_exp_and_its_log_are_accurate_over_the_whole_range():
     w, lw = lambertw_exp(L), log_lambertw_exp(L)
     worst_w = worst_log = 0.0
     with mp.workdps(40):
-        for Lk, wk, lwk in zip(L, w, lw):
+        for Lk, wk, lwk in zip(L, w, lw, strict=True):
             ref = mp.lambertw(mp.exp(mp.mpf(Lk)))
             if ref > mp.mpf(2.3e-308):       # normal floats: relative error
                 worst_w = max(worst_w, float(abs(wk - ref) / ref))

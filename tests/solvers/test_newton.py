@@ -52,7 +52,7 @@ def test_mpmath_engine_matches_mpmath_findroot(sp, lam, sd, dyn):
     assert fp.converged and fp.status is Status.SUCCESSFUL
     ref = findroot_reference(sp, pen, dyn, dyn.to_coords(solve_fixed_point(sp, pen, dyn).alpha))
     with mp.workdps(DPS):
-        for a, r in zip(fp.alpha, ref):
+        for a, r in zip(fp.alpha, ref, strict=True):
             assert abs(a - r) <= mp.mpf(10) ** (-(DPS - 12)) * abs(r)
 
 
