@@ -144,8 +144,8 @@ def _trial(ls: _LineSearch, sel: Any, dynamics: Dynamics, ctx: Context
         xt[on] = dynamics.curve(xs[on], ps[on], ts[on], ctx)
     ev = evaluate(xt, ls.M[sel], ls.c[sel], ls.absM[sel], dynamics, ctx)
     armijo = ls.D[sel] + ARMIJO * ts * ls.slope[sel]
-    accept = np.asarray((ev.D >= armijo)
-                        | (ctx.norm(ev.F) <= RESIDUAL_DECREASE * ls.phi0[sel]), dtype=bool)
+    smaller = RESIDUAL_DECREASE * ls.phi0[sel]
+    accept = np.asarray((ev.D >= armijo) | (ctx.norm(ev.F) <= smaller), dtype=bool)
     return accept, xt, ev
 
 
