@@ -145,7 +145,7 @@ def _trial(ls: _LineSearch, sel: Any, dynamics: Dynamics, ctx: Context
     ev = evaluate(xt, ls.M[sel], ls.c[sel], ls.absM[sel], dynamics, ctx)
     armijo = ls.D[sel] + ARMIJO * ts * ls.slope[sel]
     smaller = RESIDUAL_DECREASE * ls.phi0[sel]
-    accept = np.asarray((ev.D >= armijo) | (ctx.norm(ev.F) <= smaller), dtype=bool)
+    accept = np.asarray((armijo <= ev.D) | (ctx.norm(ev.F) <= smaller), dtype=bool)
     return accept, xt, ev
 
 
