@@ -5,7 +5,8 @@ the dynamics as types (Eq. 9, Eq. 10), the dual objective (Eq. 8), fixed points
 (Eq. 11-14, Eq. 18), starvation matrices (Definition 2) signed and in magnitude,
 trajectories and the primal problem. Subpackages and modules imported on demand:
 ``gstheory.symbolic`` (SymPy derivations), ``gstheory.ntk`` and ``gstheory.linearised``
-(torch networks), ``gstheory.validity``, ``gstheory.certificates`` and ``gstheory.claims``. ``proofs`` renders the derivations and ``empirical`` runs the
+(torch networks), ``gstheory.validity``, ``gstheory.certificates`` and
+``gstheory.claims``. ``proofs`` renders the derivations and ``empirical`` runs the
 training experiments; both build on this package.
 """
 
