@@ -48,7 +48,9 @@ class FloatContext:
         r""":math:`\log(1 + e^x)` without overflow (``numpy.logaddexp``)."""
         return np.logaddexp(0.0, x)
 
-    isfinite = staticmethod(np.isfinite)
+    @staticmethod
+    def isfinite(x: np.ndarray) -> np.ndarray:
+        return np.asarray(np.isfinite(x), dtype=bool)
 
     @staticmethod
     def asarray(x: Any) -> np.ndarray:

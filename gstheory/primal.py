@@ -208,18 +208,18 @@ def minimise_primal(Phi0: Any, y: Any, penalty: Penalty, *, tol: float = 1e-13,
         theta = V @ w
         margins = m
     else:
-        lam, gamma = pen.per_example(n)
-        # scalar Newton on h(m) = -sigmoid(-m) + lam (m - gamma) (strictly increasing);
-        # the root lies in [gamma, gamma + 1/lam]: safeguarded by bisection.
-        lo, hi = gamma.copy(), gamma + 1.0 / lam
+        lam_e, gamma = pen.per_example(n)
+        # scalar Newton on h(m) = -sigmoid(-m) + lam_e (m - gamma) (strictly increasing);
+        # the root lies in [gamma, gamma + 1/lam_e]: safeguarded by bisection.
+        lo, hi = gamma.copy(), gamma + 1.0 / lam_e
         m = 0.5 * (lo + hi)
         it = 0
         for it in range(1, max_iter + 1):  # noqa: B007 (it: the count reported)
             sg = sigmoid(-m)
-            h = -sg + lam * (m - gamma)
+            h = -sg + lam_e * (m - gamma)
             lo = np.where(h < 0, m, lo)
             hi = np.where(h > 0, m, hi)
-            step = h / (sg * (1 - sg) + lam)
+            step = h / (sg * (1 - sg) + lam_e)
             mn = m - step
             bad = (mn <= lo) | (mn >= hi)
             mn = np.where(bad, 0.5 * (lo + hi), mn)
@@ -228,8 +228,8 @@ def minimise_primal(Phi0: Any, y: Any, penalty: Penalty, *, tol: float = 1e-13,
             if np.all(done):
                 break
         sg = sigmoid(-m)
-        h = -sg + lam * (m - gamma)
-        grad_rel = float(np.max(np.abs(h) / np.maximum(sg + lam * np.abs(m - gamma),
+        h = -sg + lam_e * (m - gamma)
+        grad_rel = float(np.max(np.abs(h) / np.maximum(sg + lam_e * np.abs(m - gamma),
                                                         1e-300)))
         margins = m
         theta = V @ ((U.T @ m) / s)

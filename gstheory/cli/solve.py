@@ -174,15 +174,15 @@ def execute(args: argparse.Namespace) -> int:
         fp = fpm.to_float()
         S_mp = starvation_matrix_mp(spectrum, pen, dyn, dps) if fpm.converged else None
         S = None if S_mp is None else np.array([[float(v) for v in row] for row in S_mp])
-        mag_mp = None if S_mp is None else starvation_magnitude_mp(spectrum, pen, dyn, dps)
-        mag = (None if mag_mp is None else
-               [[None if v is None else float(v) for v in row] for row in mag_mp])
+        mag: list[list[float | None]] | None = None
         extra: dict[str, Any] = {"precision": dps,
                                  "alpha_digits": fpm.to_dict()["alpha_digits"],
                                  "z_digits": fpm.to_dict()["z_digits"]}
         if S_mp is not None:
             import mpmath as mp
             extra["starvation_digits"] = [[mp.nstr(v, dps) for v in row] for row in S_mp]
+            mag_mp = starvation_magnitude_mp(spectrum, pen, dyn, dps)
+            mag = [[None if v is None else float(v) for v in row] for row in mag_mp]
             mag_text = [["undefined" if v is None else mp.nstr(v, dps) for v in row]
                         for row in mag_mp]
     else:
@@ -193,7 +193,7 @@ def execute(args: argparse.Namespace) -> int:
         except ConvergenceError:
             S = mag = None
         extra = {"precision": None}
-    if not fp.converged or S is None:
+    if not fp.converged or S is None or mag is None:
         raise CliError(f"the fixed point did not converge (relative residual "
                        f"{fp.residual:.3g}); the parameters are at float64's limits: try "
                        f"--precision 50")
@@ -226,7 +226,7 @@ def _print_human(out: dict[str, Any], n: int, magnitude: list[list[str]]) -> Non
     if digits:         # every digit the mpmath solver computed
         alpha = out["alpha_digits"]
         z = out["z_digits"]
-        S = out.get("starvation_digits")
+        S = out["starvation_digits"]
     else:
         alpha = [f"{v:.10g}" for v in out["alpha"]]
         z = [f"{v:.10g}" for v in out["z"]]

@@ -225,8 +225,8 @@ def newton(M: Any, c: Any, dynamics: Dynamics | str, x0: Any = None, *,
         F, gp, D = new.F[keep], new.gp[keep], new.D[keep]
     res = evaluate(x, M, c, absM, dyn, ctx).rel
     # rounding floor: accept a stalled iterate whose residual is at working precision
-    conv = np.asarray((res <= np.maximum(tol, 1e-300)) | (res <= ROUNDING_FLOOR_EPS * eps),
-                      dtype=bool)
+    floor = max(tol, 1e-300)
+    conv = np.asarray((res <= floor) | (res <= ROUNDING_FLOOR_EPS * eps), dtype=bool)
     finite = np.all(ctx.isfinite(x), axis=1)
     codes = np.full(B, status_code(Status.MAX_ITER_REACHED), dtype=np.int8)
     codes[stalled] = status_code(Status.STAGNATED)

@@ -88,6 +88,7 @@ def batch_penalty(penalty: Any, lam: Any, gamma: Any) -> tuple[type, Any, Any]:
         if isinstance(penalty, Ridge):
             return Ridge, penalty.lam, None
         return SpectralDecoupling, penalty.lam, penalty.gamma
+    kind: type
     if isinstance(penalty, type) and penalty in (Ridge, SpectralDecoupling):
         kind = penalty
     else:
