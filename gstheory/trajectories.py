@@ -34,7 +34,7 @@ from scipy.integrate import solve_ivp
 from . import validation as check
 from .dual import dual_system
 from .dynamics import EXACT, Dynamics
-from .fixed_points import responses
+from .solvers import responses
 from .penalties import Penalty, Ridge, as_penalty
 from .primal import _gradient, softplus
 from .primal import _inputs as _primal_inputs
