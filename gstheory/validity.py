@@ -44,10 +44,10 @@ from typing import Any
 import numpy as np
 
 from . import validation as check
+from .dynamics import NAMES, as_dynamics
 from .fixed_points import lemma1, solve_fixed_point, solve_fixed_points
 from .penalties import Ridge, SpectralDecoupling
 from .sensitivity import starvation_matrices, starvation_matrix_mp
-from .dynamics import NAMES
 from .spectrum import Spectrum, coupling_matrix, eq15, perturbed_identity
 
 #: A float64 derivative smaller than this times max|S| (the starvation matrix at that
@@ -140,7 +140,7 @@ def theorem2_derivatives(delta: Any, ratio: Any, lam: Any, *, penalty: str = "ri
     Paper: Theorem 2, Definition 2, Eq. 11.
     """
     pen = check.choice("penalty", penalty, PENALTIES)
-    dyn = check.choice("dynamics", dynamics, DYNAMICS)
+    dyn = as_dynamics(dynamics).name
     d = check.finite_array("delta", delta, ndim=1)
     B = d.shape[0]
     r = check.positive_array("ratio", ratio, ndim=1, shape=(B,))
@@ -329,7 +329,7 @@ def locate_boundaries(ratios: Sequence[float], lams: Sequence[float], *,
 
     Paper: Theorem 2 (where it holds).
     """
-    dyn = check.choice("dynamics", dynamics, DYNAMICS)
+    dyn = as_dynamics(dynamics).name
     rg = check.positive_array("ratios", ratios, ndim=1)
     lg = check.positive_array("lams", lams, ndim=1)
     steps = check.integer("steps", steps, minimum=1, maximum=200)
@@ -465,7 +465,7 @@ def scan_n_features(n_values: Sequence[int] = tuple(range(3, 11)),
     ds = [check.open_interval("delta", v, -1.0, 1.0) for v in delta_values]
     samples = check.integer("samples", samples, minimum=1)
     lm = check.positive("lam", lam)
-    dyn = check.choice("dynamics", dynamics, DYNAMICS)
+    dyn = as_dynamics(dynamics).name
     rng = np.random.default_rng(check.integer("seed", seed, minimum=0))
     shape = (len(ns), len(ds))
     all_starve, pair, mag, weak, rule = (np.zeros(shape) for _ in range(5))
