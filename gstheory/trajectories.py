@@ -34,10 +34,10 @@ from scipy.integrate import solve_ivp
 from . import validation as check
 from .dual import dual_system
 from .dynamics import EXACT, Dynamics
-from .solvers import responses
 from .penalties import Penalty, Ridge, as_penalty
 from .primal import _gradient, softplus
 from .primal import _inputs as _primal_inputs
+from .solvers import responses
 from .spectrum import Spectrum, from_features
 
 ODE_METHODS = ("Radau", "BDF", "LSODA")
