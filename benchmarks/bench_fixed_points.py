@@ -29,12 +29,10 @@ from scipy.optimize import root
 from scipy.stats import ortho_group
 
 from gstheory.dual import coords_residual, from_coords
-from gstheory.fixed_points import (
-    _batch_system,
-    _evaluate,
-    _initial_guess,
-    solve_fixed_points,
-)
+from gstheory.dynamics import EXACT
+from gstheory.fixed_points import solve_fixed_points
+from gstheory.solvers.newton import evaluate, initial_guess
+from gstheory.solvers.system import batch_system
 
 RESIDUAL_MAX = 1e-10
 
@@ -53,8 +51,9 @@ def make_instances(rng: np.random.Generator, B: int, n: int) -> tuple:
 
 def scipy_loop(U, s2, lam, count: int) -> tuple[np.ndarray, float]:
     """alpha for the first ``count`` instances, one scipy.optimize.root call each."""
-    _, _, _, M, c = _batch_system(U[:count], s2[:count], lam[:count], "ridge", "exact", None)
-    x0 = _initial_guess(M, c, "exact")
+    bs = batch_system(U[:count], s2[:count], lam[:count], "ridge", EXACT, None)
+    M, c = bs.M, bs.c
+    x0 = initial_guess(M, c, EXACT)
     out = np.empty_like(x0)
     t0 = time.perf_counter()
     for k in range(count):
@@ -67,7 +66,7 @@ def scipy_loop(U, s2, lam, count: int) -> tuple[np.ndarray, float]:
         sol = root(fun, x0[k], jac=True, method="hybr", options={"xtol": 1e-14})
         out[k] = sol.x
     elapsed = time.perf_counter() - t0
-    *_, res = _evaluate(out, M, c, np.abs(M), "exact")
+    res = evaluate(out, M, c, np.abs(M), EXACT).rel
     return from_coords(out, "exact")[0], elapsed, res
 
 

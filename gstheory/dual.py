@@ -43,10 +43,13 @@ from typing import Any
 import numpy as np
 
 from . import validation as check
+from .contexts import FLOAT, Context
+from .dynamics import NAMES, Dynamics, as_dynamics
 from .penalties import Penalty, Ridge, as_penalty, finite_result
 from .spectrum import Spectrum
 
-DYNAMICS = ("exact", "taylor")
+#: The dynamics' names (kept for callers of ``gstheory.dual.DYNAMICS``).
+DYNAMICS = NAMES
 #: Largest coupling ``s^2 / lambda`` (and ``1 / lambda`` for SD) handled in float64: beyond
 #: it ``alpha*`` approaches float64's exponent range; the paper's regime is <= 1e7.
 MAX_COUPLING = 1e100
@@ -81,12 +84,12 @@ class DualSystem:
     Attributes:
         M: ``(n, n)`` symmetric positive (semi)definite matrix.
         c: ``(n,)`` constant term (SD margin target; zeros for ridge).
-        dynamics: ``"exact"`` or ``"taylor"``.
+        dynamics: the :class:`~gstheory.dynamics.Dynamics` (compares equal to its name).
     """
 
     M: np.ndarray
     c: np.ndarray
-    dynamics: str
+    dynamics: Dynamics
 
     @property
     def n(self) -> int:
@@ -94,9 +97,10 @@ class DualSystem:
         return int(self.c.shape[0])
 
 
-def check_dynamics(dynamics: Any) -> str:
-    """``"exact"`` or ``"taylor"``, else ValueError naming ``dynamics``."""
-    return check.choice("dynamics", dynamics, DYNAMICS)
+def check_dynamics(dynamics: Any) -> Dynamics:
+    """The :class:`~gstheory.dynamics.Dynamics` for a name or instance (ValueError
+    naming ``dynamics`` otherwise); the same as :func:`gstheory.dynamics.as_dynamics`."""
+    return as_dynamics(dynamics)
 
 
 def check_spectrum(spectrum: Any) -> Spectrum:
@@ -108,7 +112,8 @@ def check_spectrum(spectrum: Any) -> Spectrum:
     return spectrum
 
 
-def dual_system(spectrum: Spectrum, penalty: Penalty, dynamics: str = "exact") -> DualSystem:
+def dual_system(spectrum: Spectrum, penalty: Penalty,
+                dynamics: Dynamics | str = "exact") -> DualSystem:
     r"""``(M, c)`` such that the vector field is :math:`\ell(\alpha) - c - M\alpha`.
 
     Arguments:
@@ -129,23 +134,46 @@ def dual_system(spectrum: Spectrum, penalty: Penalty, dynamics: str = "exact") -
     n = sp.n
     if isinstance(pen, Ridge):
         check_scale(sp.s2, np.array([pen.lam]))
-        M = sp.gram() / pen.lam
-        M = 0.5 * (M + M.T)
-        c = np.zeros(n)
+        lam, gamma = np.full(n, pen.lam), None
     else:
-        lam, c = pen.per_example(n)
-        check_scale(sp.s2, lam, c)
-        M = np.diag(1.0 / lam)
-    if dyn == "taylor":
-        M = M + np.eye(n)
-    return DualSystem(M, c, dyn)
+        lam, gamma = pen.per_example(n)
+        check_scale(sp.s2, lam, gamma)
+    M, c = assemble_system(sp.U[None], sp.s2[None], lam[None],
+                           None if gamma is None else gamma[None], dyn)
+    return DualSystem(M[0], c[0], dyn)
 
 
-def _alpha(name: str, alpha: Any, n: int, dynamics: str) -> np.ndarray:
-    """Validate the dual variables: (0, 1) for the exact forms, (0, inf) for Taylor."""
-    if dynamics == "exact":
-        return check.probabilities(name, alpha, ndim=1, shape=(n,))
-    return check.positive_array(name, alpha, ndim=1, shape=(n,))
+def assemble_system(U: Any, s2: Any, lam: Any, gamma: Any, dynamics: Dynamics | str,
+                    ctx: Context = FLOAT) -> tuple[Any, Any]:
+    r"""The batched ``(M, c)`` of the module docstring, over a number context.
+
+    Arguments:
+        U: ``(B, n, n)``; s2: ``(B, n)``; lam: ``(B, n)`` (ridge: equal columns).
+        gamma: ``None`` for ridge (``M = U S^2 U^T/\lambda``, ``c = 0``), else the SD
+            margin targets ``(B, n)`` (``M = diag(1/\lambda)``, ``c = \gamma``).
+        dynamics: adds its ``identity_in_M`` (Taylor: ``I``).
+        ctx: :data:`~gstheory.contexts.FLOAT` (float arrays) or
+            :data:`~gstheory.contexts.MP` (object arrays of mpf; no float64 rounding).
+
+    Returns:
+        ``(M, c)`` of shapes ``(B, n, n)`` and ``(B, n)``. No validation.
+
+    Paper: Eq. 9, Eq. 10, Eq. 18.
+    """
+    dyn = as_dynamics(dynamics)
+    B, n = s2.shape
+    if gamma is None:
+        M = np.matmul(U * s2[:, None, :], np.swapaxes(U, 1, 2)) / lam[:, :1, None]
+        M = 0.5 * (M + np.swapaxes(M, 1, 2))
+        c = ctx.asarray(np.zeros((B, n)))
+    else:
+        M = ctx.asarray(np.zeros((B, n, n)))
+        idx = np.arange(n)
+        M[:, idx, idx] = 1.0 / lam
+        c = gamma + ctx.asarray(np.zeros((B, n)))
+    if dyn.identity_in_M:
+        M = M + dyn.identity_in_M * np.eye(n)
+    return M, c
 
 
 def binary_entropy(alpha: Any) -> np.ndarray:
@@ -182,11 +210,9 @@ def dual_objective(alpha: Any, spectrum: Spectrum, penalty: Penalty,
     Paper: Eq. 8 (Sec. 3.2); its SD counterpart (Sec. 3.4).
     """
     sysm = dual_system(spectrum, penalty, dynamics)
-    a = _alpha("alpha", alpha, sysm.n, sysm.dynamics)
-    if sysm.dynamics == "exact":
-        ent = float(np.sum(binary_entropy(a)))
-    else:
-        ent = -float(np.sum(a * np.log(a) - a))
+    dyn = sysm.dynamics
+    a = dyn.check_alpha("alpha", alpha, sysm.n)
+    ent = float(np.sum(dyn.entropy(dyn.to_coords(a), a)))
     return ent - float(sysm.c @ a) - 0.5 * float(a @ sysm.M @ a)
 
 
@@ -214,9 +240,9 @@ def vector_field(alpha: Any, spectrum: Spectrum, penalty: Penalty,
     """
     sysm = dual_system(spectrum, penalty, dynamics)
     eta = check.positive("eta", eta)
-    a = _alpha("alpha", alpha, sysm.n, sysm.dynamics)
+    a = sysm.dynamics.check_alpha("alpha", alpha, sysm.n)
     return finite_result("eta", eta,
-                         lambda: eta * (log_term(a, sysm.dynamics) - sysm.c - sysm.M @ a))
+                         lambda: eta * (sysm.dynamics.link(a) - sysm.c - sysm.M @ a))
 
 
 def vector_field_jacobian(alpha: Any, spectrum: Spectrum, penalty: Penalty,
@@ -237,42 +263,30 @@ def vector_field_jacobian(alpha: Any, spectrum: Spectrum, penalty: Penalty,
     """
     sysm = dual_system(spectrum, penalty, dynamics)
     eta = check.positive("eta", eta)
-    a = _alpha("alpha", alpha, sysm.n, sysm.dynamics)
-    d = 1.0 / (a * (1.0 - a)) if sysm.dynamics == "exact" else 1.0 / a
+    a = sysm.dynamics.check_alpha("alpha", alpha, sysm.n)
+    d = sysm.dynamics.link_slope(a)
     return finite_result("eta", eta, lambda: -eta * (np.diag(d) + sysm.M))
 
 
-def log_term(a: np.ndarray, dynamics: str) -> np.ndarray:
-    r""":math:`\log\frac{1-\alpha}{\alpha}` (exact) or :math:`-\log\alpha` (Taylor).
-
-    No validation (internal building block; callers validate).
-    """
-    if dynamics == "exact":
-        return np.log1p(-a) - np.log(a)
-    return -np.log(a)
+def log_term(a: np.ndarray, dynamics: Dynamics | str) -> np.ndarray:
+    r"""The link :math:`\ell(\alpha)`: :math:`\log\frac{1-\alpha}{\alpha}` (exact) or
+    :math:`-\log\alpha` (Taylor). No validation (internal building block)."""
+    return as_dynamics(dynamics).link(a)
 
 
 # ------------------------------------------------------------- coordinate forms (internal)
-def to_coords(a: np.ndarray, dynamics: str) -> np.ndarray:
-    r"""Solver coordinates: logit :math:`x = \log\frac{\alpha}{1-\alpha}` (exact) or
-    :math:`u = \log\alpha` (Taylor). No validation."""
-    if dynamics == "exact":
-        return np.log(a) - np.log1p(-a)
-    return np.log(a)
+def to_coords(a: np.ndarray, dynamics: Dynamics | str) -> np.ndarray:
+    r"""Solver coordinates :math:`x = -\ell(\alpha)`: logit (exact) or log (Taylor)."""
+    return as_dynamics(dynamics).to_coords(a)
 
 
-def from_coords(x: np.ndarray, dynamics: str) -> tuple[np.ndarray, np.ndarray]:
+def from_coords(x: np.ndarray, dynamics: Dynamics | str) -> tuple[np.ndarray, np.ndarray]:
     r"""``(alpha, d alpha / dx)`` from solver coordinates (stable sigmoid / exp)."""
-    if dynamics == "exact":
-        e = np.exp(-np.abs(x))
-        a = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-        return a, e / (1.0 + e) ** 2
-    a = np.exp(x)
-    return a, a
+    return as_dynamics(dynamics).from_coords(x)
 
 
 def coords_residual(x: np.ndarray, M: np.ndarray, c: np.ndarray,
-                    dynamics: str) -> tuple[np.ndarray, np.ndarray]:
+                    dynamics: Dynamics | str) -> tuple[np.ndarray, np.ndarray]:
     r"""Batched fixed-point residual in solver coordinates and its Jacobian.
 
     With :math:`\alpha = g(x)` (sigmoid or exp), :math:`F(x) = -x - c - M g(x)`, which is

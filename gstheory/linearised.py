@@ -119,8 +119,22 @@ def _objective(penalty: Penalty, yhat: torch.Tensor, yt: torch.Tensor, y: np.nda
     return loss + torch_penalty(penalty, yhat=yhat, y=y)
 
 
+@dataclass(frozen=True, eq=False)
+class _TrainingSetup:
+    """Validated inputs shared by :func:`train_network` and :func:`train_linearised`."""
+
+    X: torch.Tensor          # inputs as the model's tensor
+    n: int                   # number of examples
+    y: np.ndarray            # labels in {-1, +1}
+    penalty: Any             # Ridge or SpectralDecoupling
+    lr: float
+    steps: int
+    record: np.ndarray       # steps at which to record
+    decay_to: str            # ridge anchor: "init" or "zero"
+
+
 def _common(model: nn.Module, X: Any, y: Any, penalty: Any, lr: Any, steps: Any,
-            record_steps: Any, decay_to: str):
+            record_steps: Any, decay_to: str) -> _TrainingSetup:
     Xt = as_inputs(model, X)
     n = Xt.shape[0]
     yv = check.labels("y", y, n=n)
@@ -131,7 +145,7 @@ def _common(model: nn.Module, X: Any, y: Any, penalty: Any, lr: Any, steps: Any,
     decay_to = check.choice("decay_to", decay_to, DECAY_ANCHORS)
     if isinstance(pen, SpectralDecoupling):
         pen.per_example(n)  # per-example lam/gamma must have n entries
-    return Xt, n, yv, pen, lr, steps, rec, decay_to
+    return _TrainingSetup(Xt, n, yv, pen, lr, steps, rec, decay_to)
 
 
 def _spectrum_for(model: nn.Module, Xt: torch.Tensor, yv: np.ndarray,
@@ -180,8 +194,9 @@ def train_network(model: nn.Module, X: Any, y: Any, penalty: Any, *, lr: float,
 
     Paper: Eq. 5, Eq. 17.
     """
-    Xt, n, yv, pen, lr, steps, rec, decay_to = _common(model, X, y, penalty, lr, steps,
-                                                       record_steps, decay_to)
+    setup = _common(model, X, y, penalty, lr, steps, record_steps, decay_to)
+    Xt, n, yv, pen = setup.X, setup.n, setup.y, setup.penalty
+    lr, steps, rec, decay_to = setup.lr, setup.steps, setup.record, setup.decay_to
     net = copy.deepcopy(model)
     spec = _spectrum_for(net, Xt, yv, spectrum)
     params = [p for _, p in trainable_parameters(net)]
@@ -276,8 +291,9 @@ def train_linearised(model: nn.Module, X: Any, y: Any, penalty: Any, *, lr: floa
 
     Paper: Eq. 3, Eq. 5, Eq. 17.
     """
-    Xt, n, yv, pen, lr, steps, rec, decay_to = _common(model, X, y, penalty, lr, steps,
-                                                       record_steps, decay_to)
+    setup = _common(model, X, y, penalty, lr, steps, record_steps, decay_to)
+    Xt, n, yv, pen = setup.X, setup.n, setup.y, setup.penalty
+    lr, steps, rec, decay_to = setup.lr, setup.steps, setup.record, setup.decay_to
     spec = _spectrum_for(model, Xt, yv, spectrum)
     lin = LinearisedNetwork(model, Xt)
     delta = [torch.zeros_like(p) for p in lin.theta0]

@@ -177,6 +177,8 @@ class SpectralDecoupling:
 
 
 Penalty = Ridge | SpectralDecoupling
+#: The penalty types by their command-line names (the one mapping from strings).
+PENALTY_TYPES: dict[str, type] = {"ridge": Ridge, "sd": SpectralDecoupling}
 
 
 def make_penalty(name: str, lam: Any, gamma: Any = None) -> Penalty:

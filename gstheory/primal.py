@@ -37,21 +37,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.optimize import minimize, root
 
 from . import validation as check
+from .contexts import FLOAT
 from .penalties import Penalty, Ridge, as_penalty, finite_result
 from .spectrum import Spectrum, from_features
 
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """Numerically stable logistic sigmoid (no overflow for any finite input)."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def softplus(x: np.ndarray) -> np.ndarray:
-    r""":math:`\log(1 + e^x)` without overflow."""
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+#: The logistic sigmoid (``scipy.special.expit``; no overflow for any finite input).
+sigmoid = FLOAT.expit
+#: :math:`\log(1 + e^x)` without overflow (``numpy.logaddexp(0, x)``).
+softplus = FLOAT.softplus
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,8 +151,10 @@ def theta_to_z(theta: Any, spectrum: Spectrum) -> np.ndarray:
 
 def minimise_primal(Phi0: Any, y: Any, penalty: Penalty, *, tol: float = 1e-13,
                     max_iter: int = 200) -> PrimalSolution:
-    r"""Exact minimiser of Eq. 5 / Eq. 17 on :math:`\hat y = \Phi_0\theta` (Newton with
-    backtracking; see the module docstring for the reduction to ``n`` unknowns).
+    r"""Exact minimiser of Eq. 5 / Eq. 17 on :math:`\hat y = \Phi_0\theta` (ridge:
+    ``scipy.optimize.minimize(method="trust-exact")`` with the exact Hessian, an optimiser
+    independent of the dual Newton engine; SD: safeguarded scalar Newton per margin; see the
+    module docstring for the reduction to ``n`` unknowns).
 
     Arguments:
         Phi0: ``(n, m)`` feature matrix with full row rank (``m >= n``).
@@ -183,44 +181,45 @@ def minimise_primal(Phi0: Any, y: Any, penalty: Penalty, *, tol: float = 1e-13,
     if isinstance(pen, Ridge):
         lam = pen.lam
 
-        def fgh(w: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float]:
+        def fg(w: np.ndarray) -> tuple[float, np.ndarray]:
             m = U @ (s * w)
-            sg = sigmoid(-m)
-            g1 = -s * (U.T @ sg)
             f = float(np.sum(softplus(-m))) + 0.5 * lam * float(w @ w)
-            H = (s[:, None] * (U.T * (sg * (1 - sg))) @ U) * s[None, :] + lam * np.eye(n)
-            scale = max(float(np.linalg.norm(g1)), lam * float(np.linalg.norm(w)), 1e-300)
-            return f, g1 + lam * w, H, scale
+            return f, -s * (U.T @ sigmoid(-m)) + lam * w
 
-        w = np.zeros(n)
-        f, g, H, scale = fgh(w)
-        it = 0
-        while np.linalg.norm(g) > tol * scale and it < max_iter:
-            p = -np.linalg.solve(H, g)
-            t = 1.0
-            for _ in range(60):
-                ft, gt, Ht, st = fgh(w + t * p)
-                if ft <= f + 1e-4 * t * float(g @ p) or abs(ft - f) <= 1e-15 * abs(f):
-                    break
-                t *= 0.5
-            w, f, g, H, scale = w + t * p, ft, gt, Ht, st
-            it += 1
-        grad_rel = float(np.linalg.norm(g) / scale)
+        def hess(w: np.ndarray) -> np.ndarray:
+            sg = sigmoid(-(U @ (s * w)))
+            return (s[:, None] * (U.T * (sg * (1 - sg))) @ U) * s[None, :] + lam * np.eye(n)
+
+        # independent library routines, not the dual Newton engine: a trust region with
+        # exact subproblem solves on the strictly convex problem in w, run until the
+        # objective is flat to rounding, then MINPACK's hybrj on the gradient (which does
+        # not need the flat objective) to the gradient's rounding floor
+        with np.errstate(over="ignore", invalid="ignore"):
+            res = minimize(fg, np.zeros(n), jac=True, hess=hess, method="trust-exact",
+                           options={"gtol": 0.0, "maxiter": max_iter})
+            pol = root(lambda v: fg(v)[1], res.x, jac=hess, method="hybr",
+                       options={"xtol": 1e-15, "maxfev": max_iter})
+        w = pol.x if np.all(np.isfinite(pol.x)) else res.x
+        it = int(res.nit) + int(pol.nfev)
+        m = U @ (s * w)
+        g1 = -s * (U.T @ sigmoid(-m))
+        scale = max(float(np.linalg.norm(g1)), lam * float(np.linalg.norm(w)), 1e-300)
+        grad_rel = float(np.linalg.norm(g1 + lam * w) / scale)
         theta = V @ w
-        margins = U @ (s * w)
+        margins = m
     else:
-        lam, gamma = pen.per_example(n)
-        # scalar Newton on h(m) = -sigmoid(-m) + lam (m - gamma) (strictly increasing);
-        # the root lies in [gamma, gamma + 1/lam]: safeguarded by bisection.
-        lo, hi = gamma.copy(), gamma + 1.0 / lam
+        lam_e, gamma = pen.per_example(n)
+        # scalar Newton on h(m) = -sigmoid(-m) + lam_e (m - gamma) (strictly increasing);
+        # the root lies in [gamma, gamma + 1/lam_e]: safeguarded by bisection.
+        lo, hi = gamma.copy(), gamma + 1.0 / lam_e
         m = 0.5 * (lo + hi)
         it = 0
         for it in range(1, max_iter + 1):
             sg = sigmoid(-m)
-            h = -sg + lam * (m - gamma)
+            h = -sg + lam_e * (m - gamma)
             lo = np.where(h < 0, m, lo)
             hi = np.where(h > 0, m, hi)
-            step = h / (sg * (1 - sg) + lam)
+            step = h / (sg * (1 - sg) + lam_e)
             mn = m - step
             bad = (mn <= lo) | (mn >= hi)
             mn = np.where(bad, 0.5 * (lo + hi), mn)
@@ -229,8 +228,8 @@ def minimise_primal(Phi0: Any, y: Any, penalty: Penalty, *, tol: float = 1e-13,
             if np.all(done):
                 break
         sg = sigmoid(-m)
-        h = -sg + lam * (m - gamma)
-        grad_rel = float(np.max(np.abs(h) / np.maximum(sg + lam * np.abs(m - gamma),
+        h = -sg + lam_e * (m - gamma)
+        grad_rel = float(np.max(np.abs(h) / np.maximum(sg + lam_e * np.abs(m - gamma),
                                                         1e-300)))
         margins = m
         theta = V @ ((U.T @ m) / s)

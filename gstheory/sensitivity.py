@@ -42,43 +42,86 @@ import mpmath as mp
 import numpy as np
 
 from . import validation as check
-from .dual import check_dynamics, check_spectrum, dual_system, from_coords, log_term
-from .fixed_points import (
+from .contexts import FLOAT, MP, Context
+from .dual import check_spectrum, dual_system
+from .dynamics import Dynamics, as_dynamics
+from .penalties import Penalty, Ridge, as_penalty
+from .solvers import (
     ConvergenceError,
     FixedPoint,
-    _batch_system,
+    batch_system,
     check_dps,
-    mp_newton,
     mp_responses,
+    mp_solve,
     mp_system,
-    newton_batch,
+    newton,
+    responses_batch,
     solve_fixed_point,
     solve_fixed_point_mp,
 )
-from .penalties import Penalty, Ridge, as_penalty
 from .spectrum import Spectrum
 
+#: ``z_j*`` counts as zero (its sign, hence ``d|z_j*|/d s_i^2``, undefined) when
+#: ``|z_j*|`` is within this factor of its first-order error bound (see
+#: :func:`starvation_magnitude`).
+ZERO_SAFETY = 10.0
 
-def _starvation_batch(alpha: np.ndarray, U: np.ndarray, s2: np.ndarray, lam: np.ndarray,
-                      M: np.ndarray, dynamics: str) -> np.ndarray:
+
+def _starvation_batch(alpha: Any, U: Any, s2: Any, lam: Any, M: Any, dynamics: Dynamics,
+                      ctx: Context = FLOAT) -> Any:
     """Ridge starvation matrices for a batch at known fixed points (shapes as in
-    :func:`starvation_matrices`; ``lam`` is ``(B,)``)."""
+    :func:`starvation_matrices`; ``lam`` is ``(B,)``), over a number context."""
     n = alpha.shape[1]
-    x = -log_term(alpha, dynamics)
-    _, gp = from_coords(x, dynamics)
-    Uta = np.einsum("bji,bj->bi", U, alpha)                      # (B, n): u_i . alpha
+    _, gp = dynamics.from_coords(dynamics.to_coords(alpha, ctx), ctx)
+    Ut = np.swapaxes(U, 1, 2)
+    Uta = np.matmul(Ut, alpha[..., None])[..., 0]                # (B, n): u_i . alpha
     R = U * (Uta / lam[:, None])[:, None, :]                     # columns u_i (u_i.a)/lam
     K = M * gp[:, None, :]
     idx = np.arange(n)
     K[:, idx, idx] += 1.0                                        # I + M G'
-    dadS = -gp[:, :, None] * np.linalg.solve(K, R)               # column i: d a / d s2_i
-    UtdA = np.einsum("bki,bkl->bil", U, dadS)                    # (U^T dadS)[j, i]
+    dadS = -gp[:, :, None] * ctx.solve_many(K, R)                # column i: d a / d s2_i
+    UtdA = np.matmul(Ut, dadS)                                   # (U^T dadS)[j, i]
     S = np.swapaxes(UtdA, 1, 2) * s2[:, None, :]                 # [i, j]: s2_j (U^T da_i)_j
     S[:, idx, idx] += Uta
     return S / lam[:, None, None]
 
 
-def _fixed_point_or_raise(spectrum: Spectrum, penalty: Penalty, dynamics: str,
+def _z_error(alpha: Any, U: Any, s2: Any, lam: Any, M: Any, c: Any, dynamics: Dynamics,
+             ridge: bool, ctx: Context = FLOAT) -> Any:
+    r"""First-order error bound of the computed :math:`z^*` (``(B, n)``).
+
+    The fixed point's error is estimated by one Newton step at it,
+    :math:`\delta x = J^{-1}F` (:math:`J = -I - M G'`), so :math:`\delta\alpha =
+    G'\delta x`; the rounding of the sum in :math:`z_j` adds :math:`n\epsilon` times the
+    sum of the absolute terms. Hence, for ridge,
+    :math:`e_j = \frac{s_j^2}{\lambda}\sum_k |u_{kj}|(|\delta\alpha_k| +
+    n\epsilon\alpha_k)`, and for SD :math:`e_j = \sum_k |u_{kj}|(|\delta\alpha_k|/
+    \lambda_k + n\epsilon|\gamma_k + \alpha_k/\lambda_k|)`.
+    """
+    n = alpha.shape[1]
+    x = dynamics.to_coords(alpha, ctx)
+    a, gp = dynamics.from_coords(x, ctx)
+    F = -x - c - np.matmul(M, a[..., None])[..., 0]
+    J = -M * gp[:, None, :] - np.eye(n)
+    dalpha = np.abs(gp * ctx.solve(J, F))
+    absUt = np.swapaxes(np.abs(U), 1, 2)
+    round_ = n * ctx.eps
+    if ridge:
+        terms = dalpha + round_ * alpha
+        return s2 * np.matmul(absUt, terms[..., None])[..., 0] / lam
+    terms = dalpha / lam + round_ * np.abs(c + alpha / lam)
+    return np.matmul(absUt, terms[..., None])[..., 0]
+
+
+def _magnitude(S: np.ndarray, z: np.ndarray, zerr: np.ndarray) -> np.ma.MaskedArray:
+    """``sign(z_j) S[..., i, j]``, masked where ``|z_j| <= ZERO_SAFETY * zerr_j``."""
+    zero = np.abs(z) <= ZERO_SAFETY * zerr                        # (B, n)
+    mask = np.broadcast_to(zero[:, None, :], S.shape)
+    data = np.where(mask, 0.0, np.sign(z)[:, None, :] * S)
+    return np.ma.masked_array(data, mask=mask.copy())
+
+
+def _fixed_point_or_raise(spectrum: Spectrum, penalty: Penalty, dynamics: Dynamics,
                           fixed_point: FixedPoint | None) -> FixedPoint:
     if fixed_point is None:
         fixed_point = solve_fixed_point(spectrum, penalty, dynamics)
@@ -96,7 +139,17 @@ def _fixed_point_or_raise(spectrum: Spectrum, penalty: Penalty, dynamics: str,
     return fixed_point
 
 
-def starvation_matrix(spectrum: Spectrum, penalty: Penalty, dynamics: str = "exact", *,
+def _single(spectrum: Spectrum, penalty: Penalty, dynamics: Dynamics | str,
+            fixed_point: FixedPoint | None) -> tuple[Any, ...]:
+    sp = check_spectrum(spectrum)
+    pen = as_penalty(penalty)
+    dyn = as_dynamics(dynamics)
+    fp = _fixed_point_or_raise(sp, pen, dyn, fixed_point)
+    return sp, pen, dyn, fp, dual_system(sp, pen, dyn)
+
+
+def starvation_matrix(spectrum: Spectrum, penalty: Penalty,
+                      dynamics: Dynamics | str = "exact", *,
                       fixed_point: FixedPoint | None = None) -> np.ndarray:
     r"""The starvation matrix ``S[i, j]`` :math:`= \partial z^*_j / \partial s_i^2`.
 
@@ -104,12 +157,15 @@ def starvation_matrix(spectrum: Spectrum, penalty: Penalty, dynamics: str = "exa
         spectrum: :class:`~gstheory.spectrum.Spectrum`.
         penalty: :class:`~gstheory.penalties.Ridge` or
             :class:`~gstheory.penalties.SpectralDecoupling`.
-        dynamics: ``"exact"`` (Eq. 9) or ``"taylor"`` (Eq. 10).
-        fixed_point: optional :class:`~gstheory.fixed_points.FixedPoint` already solved
-            for the same problem (saves the Newton solve).
+        dynamics: a :class:`~gstheory.dynamics.Dynamics` or its name: ``"exact"``
+            (Eq. 9) or ``"taylor"`` (Eq. 10).
+        fixed_point: optional :class:`~gstheory.solvers.results.FixedPoint` already
+            solved for the same problem (saves the Newton solve).
 
     Returns:
-        ``(n, n)`` array; ``S[i, j] < 0`` means feature ``i`` starves feature ``j``.
+        ``(n, n)`` array; ``S[i, j] < 0`` means feature ``i`` starves feature ``j``. Its
+        sign depends on the SVD's sign convention for column ``j`` (see
+        :func:`starvation_magnitude` for the convention-free form).
 
     Raises:
         ValueError: invalid input; ConvergenceError (a ValueError) when the fixed point
@@ -117,21 +173,68 @@ def starvation_matrix(spectrum: Spectrum, penalty: Penalty, dynamics: str = "exa
 
     Paper: Definition 2, Eq. 11, Theorem 2.
     """
-    sp = check_spectrum(spectrum)
-    pen = as_penalty(penalty)
-    dyn = check_dynamics(dynamics)
-    fp = _fixed_point_or_raise(sp, pen, dyn, fixed_point)
+    sp, pen, dyn, fp, sysm = _single(spectrum, penalty, dynamics, fixed_point)
     if not isinstance(pen, Ridge):
         return np.zeros((sp.n, sp.n))
-    M = dual_system(sp, pen, dyn).M
     return _starvation_batch(fp.alpha[None], sp.U[None], sp.s2[None],
-                             np.array([pen.lam]), M[None], dyn)[0]
+                             np.array([pen.lam]), sysm.M[None], dyn)[0]
 
 
-def starvation_matrices(U: Any, s2: Any, lam: Any, penalty: str = "ridge",
-                        dynamics: str = "exact", gamma: Any = None) -> np.ndarray:
+def starvation_magnitude(spectrum: Spectrum, penalty: Penalty,
+                         dynamics: Dynamics | str = "exact", *,
+                         fixed_point: FixedPoint | None = None) -> np.ma.MaskedArray:
+    r"""The starvation in magnitude, :math:`\partial|z^*_j|/\partial s_i^2 =
+    \operatorname{sign}(z^*_j)\,\partial z^*_j/\partial s_i^2`.
+
+    The SVD fixes each pair :math:`(u_j, v_j)` only up to a joint sign, and :math:`z_j`
+    flips with it, so the signed :func:`starvation_matrix` depends on a convention the data
+    do not fix; this form does not. It is undefined where :math:`z^*_j = 0`: an entry is
+    masked when :math:`|z^*_j|` is within :data:`ZERO_SAFETY` times its first-order error
+    bound (the fixed point's error estimated by one Newton step, :math:`\delta\alpha =
+    G'J^{-1}F`, plus the rounding of the sum that forms :math:`z_j`), i.e. when the
+    computed :math:`z^*_j` is not resolved from 0.
+
+    Arguments:
+        spectrum, penalty, dynamics, fixed_point: as in :func:`starvation_matrix`.
+
+    Returns:
+        ``(n, n)`` ``numpy.ma.MaskedArray``, ``[i, j]`` :math:`=\partial|z^*_j|/\partial
+        s_i^2`, column ``j`` masked where :math:`z^*_j = 0` (``.tolist()`` gives ``None``
+        there). Negative: feature ``i`` shrinks feature ``j`` in magnitude.
+
+    Raises:
+        ValueError: invalid input; ConvergenceError as in :func:`starvation_matrix`.
+
+    Paper: Definition 2 (read in magnitude), Theorem 2.
+    """
+    sp, pen, dyn, fp, sysm = _single(spectrum, penalty, dynamics, fixed_point)
+    S = starvation_matrix(sp, pen, dyn, fixed_point=fp)
+    ridge = isinstance(pen, Ridge)
+    lam = np.full(sp.n, pen.lam) if ridge else pen.per_example(sp.n)[0]
+    zerr = _z_error(fp.alpha[None], sp.U[None], sp.s2[None], lam[None], sysm.M[None],
+                    sysm.c[None], dyn, ridge)
+    return _magnitude(S[None], fp.z[None], zerr)[0]
+
+
+def _batch_solution(U: Any, s2: Any, lam: Any, penalty: Any, dynamics: Dynamics | str,
+                    gamma: Any) -> tuple[Any, np.ndarray]:
+    bs = batch_system(U, s2, lam, penalty, dynamics, gamma)
+    r = newton(bs.M, bs.c, bs.dynamics)
+    if not np.all(r.converged):
+        k = int(np.flatnonzero(~r.converged)[0])
+        raise ConvergenceError(f"instance {k} (s2={bs.s2[k].tolist()}, "
+                               f"lam={bs.lam[k, 0]:g}): fixed point did not converge "
+                               f"(relative residual {r.residual[k]:.3g}); use "
+                               "starvation_matrix_mp")
+    a, _ = bs.dynamics.from_coords(r.x)
+    return bs, a
+
+
+def starvation_matrices(U: Any, s2: Any, lam: Any = None, penalty: Any = "ridge",
+                        dynamics: Dynamics | str = "exact", gamma: Any = None) -> np.ndarray:
     r"""Batched starvation matrices (arguments as in
-    :func:`~gstheory.fixed_points.solve_fixed_points`).
+    :func:`~gstheory.solvers.solve.solve_fixed_points`; ``penalty`` a type, an instance
+    or a name).
 
     Returns:
         ``(B, n, n)`` array, ``[b, i, j]`` :math:`= \partial z^*_j/\partial s_i^2`.
@@ -141,23 +244,58 @@ def starvation_matrices(U: Any, s2: Any, lam: Any, penalty: str = "ridge",
 
     Paper: Definition 2, Theorem 2.
     """
-    pen = check.choice("penalty", penalty, ("ridge", "sd"))
-    Um, s2a, lam_b, M, c = _batch_system(U, s2, lam, pen, dynamics, gamma)
-    B, n = s2a.shape
-    if pen == "sd":
+    bs, a = _batch_solution(U, s2, lam, penalty, dynamics, gamma)
+    B, n = bs.s2.shape
+    if not bs.ridge:
         return np.zeros((B, n, n))
-    x, res, _, conv = newton_batch(M, c, dynamics)
-    if not np.all(conv):
-        k = int(np.flatnonzero(~conv)[0])
-        raise ConvergenceError(f"instance {k} (s2={s2a[k].tolist()}, lam={lam_b[k, 0]:g}): "
-                               f"fixed point did not converge (relative residual "
-                               f"{res[k]:.3g}); use starvation_matrix_mp")
-    a, _ = from_coords(x, dynamics)
-    return _starvation_batch(a, Um, s2a, lam_b[:, 0], M, dynamics)
+    return _starvation_batch(a, bs.U, bs.s2, bs.lam[:, 0], bs.M, bs.dynamics)
 
 
-def starvation_matrix_mp(spectrum: Spectrum, penalty: Penalty, dynamics: str = "exact",
-                         dps: int = 50) -> list[list[Any]]:
+def starvation_magnitudes(U: Any, s2: Any, lam: Any = None, penalty: Any = "ridge",
+                          dynamics: Dynamics | str = "exact",
+                          gamma: Any = None) -> np.ma.MaskedArray:
+    r"""Batched :func:`starvation_magnitude` (arguments as in :func:`starvation_matrices`).
+
+    Returns:
+        ``(B, n, n)`` masked array, ``[b, i, j]`` :math:`= \partial|z^*_j|/\partial
+        s_i^2`, masked where :math:`z^*_j = 0`.
+
+    Raises:
+        ValueError: invalid input; ConvergenceError if some instance did not converge.
+
+    Paper: Definition 2 (in magnitude), Theorem 2.
+    """
+    bs, a = _batch_solution(U, s2, lam, penalty, dynamics, gamma)
+    B, n = bs.s2.shape
+    S = (_starvation_batch(a, bs.U, bs.s2, bs.lam[:, 0], bs.M, bs.dynamics) if bs.ridge
+         else np.zeros((B, n, n)))
+    z = responses_batch(a, bs.U, bs.s2, bs.lam, bs.c, bs.ridge)
+    zerr = _z_error(a, bs.U, bs.s2, bs.lam, bs.M, bs.c, bs.dynamics, bs.ridge)
+    return _magnitude(S, z, zerr)
+
+
+def _mp_solution(spectrum: Spectrum, penalty: Penalty, dynamics: Dynamics | str,
+                 dps: int) -> tuple[Any, ...]:
+    dps = check_dps(dps)
+    sp = check_spectrum(spectrum)
+    pen = as_penalty(penalty)
+    dyn = as_dynamics(dynamics)
+    fp = solve_fixed_point_mp(sp, pen, dyn, dps)
+    if not fp.converged:
+        raise ConvergenceError(f"dps={dps}: the mpmath fixed point did not converge")
+    return dps, sp, pen, dyn, fp
+
+
+def _mp_starvation(sp: Spectrum, pen: Penalty, dyn: Dynamics, a: np.ndarray,
+                   M: np.ndarray) -> np.ndarray:
+    U = MP.asarray(sp.U.tolist())[None]
+    s2 = MP.asarray(sp.s2.tolist())[None]
+    return _starvation_batch(a, U, s2, MP.asarray([pen.lam]), M, dyn, MP)[0]
+
+
+def starvation_matrix_mp(spectrum: Spectrum, penalty: Penalty,
+                         dynamics: Dynamics | str = "exact", dps: int = 50
+                         ) -> list[list[Any]]:
     r"""The starvation matrix by implicit differentiation in mpmath at ``dps`` digits.
 
     Returns:
@@ -169,39 +307,50 @@ def starvation_matrix_mp(spectrum: Spectrum, penalty: Penalty, dynamics: str = "
 
     Paper: Definition 2, Eq. 11.
     """
-    dps = check_dps(dps)
-    sp = check_spectrum(spectrum)
-    pen = as_penalty(penalty)
-    dyn = check_dynamics(dynamics)
+    dps, sp, pen, dyn, fp = _mp_solution(spectrum, penalty, dynamics, dps)
     n = sp.n
-    fp = solve_fixed_point_mp(sp, pen, dyn, dps)
-    if not fp.converged:
-        raise ConvergenceError(f"dps={dps}: the mpmath fixed point did not converge")
     with mp.workdps(dps):
         if not isinstance(pen, Ridge):
             return [[mp.mpf(0)] * n for _ in range(n)]
-        U = [[mp.mpf(v) for v in row] for row in sp.U.tolist()]
-        s2 = [mp.mpf(v) for v in sp.s2]
-        lam = mp.mpf(pen.lam)
-        a = list(fp.alpha)
-        M, _ = mp_system(U, s2, pen, dyn)
-        d = [1 / (v * (1 - v)) if dyn == "exact" else 1 / v for v in a]
-        DM = M + mp.diag(d)
-        Uta = [mp.fsum(U[k][i] * a[k] for k in range(n)) for i in range(n)]
-        out = [[mp.mpf(0)] * n for _ in range(n)]
-        for i in range(n):
-            r = mp.matrix([U[k][i] * Uta[i] / lam for k in range(n)])
-            da = -mp.lu_solve(DM, r)
-            for j in range(n):
-                v = s2[j] * mp.fsum(U[k][j] * da[k] for k in range(n))
-                if i == j:
-                    v += Uta[j]
-                out[i][j] = v / lam
-        return out
+        M, _ = mp_system(sp.U.tolist(), list(sp.s2), pen, dyn)
+        S = _mp_starvation(sp, pen, dyn, MP.asarray(list(fp.alpha))[None], M)
+        return [[+S[i, j] for j in range(n)] for i in range(n)]
 
 
-def starvation_matrix_fd_mp(spectrum: Spectrum, penalty: Penalty, dynamics: str = "exact",
-                            dps: int = 50, rel_step: Any = None) -> list[list[Any]]:
+def starvation_magnitude_mp(spectrum: Spectrum, penalty: Penalty,
+                            dynamics: Dynamics | str = "exact", dps: int = 50
+                            ) -> list[list[Any]]:
+    r""":func:`starvation_magnitude` in mpmath at ``dps`` digits.
+
+    Returns:
+        ``n x n`` nested list, ``[i][j]`` :math:`=\partial|z^*_j|/\partial s_i^2` as
+        ``mpmath.mpf``, ``None`` where :math:`z^*_j = 0` (the same error bound as in
+        float64, at the working precision).
+
+    Raises:
+        ValueError: invalid input or no convergence.
+
+    Paper: Definition 2 (in magnitude).
+    """
+    dps, sp, pen, dyn, fp = _mp_solution(spectrum, penalty, dynamics, dps)
+    n = sp.n
+    with mp.workdps(dps):
+        ridge = isinstance(pen, Ridge)
+        M, c = mp_system(sp.U.tolist(), list(sp.s2), pen, dyn)
+        a = MP.asarray(list(fp.alpha))[None]
+        S = (_mp_starvation(sp, pen, dyn, a, M) if ridge
+             else MP.asarray(np.zeros((n, n))))
+        lam_v = [pen.lam] * n if ridge else pen.per_example(n)[0].tolist()
+        zerr = _z_error(a, MP.asarray(sp.U.tolist())[None], MP.asarray(sp.s2.tolist())[None],
+                        MP.asarray(lam_v)[None], M, c, dyn, ridge, MP)[0]
+        z = fp.z
+        return [[None if abs(z[j]) <= ZERO_SAFETY * zerr[j] else +(mp.sign(z[j]) * S[i, j])
+                 for j in range(n)] for i in range(n)]
+
+
+def starvation_matrix_fd_mp(spectrum: Spectrum, penalty: Penalty,
+                            dynamics: Dynamics | str = "exact", dps: int = 50,
+                            rel_step: Any = None) -> list[list[Any]]:
     r"""Reference starvation matrix by central finite differences computed in mpmath.
 
     Each :math:`z^*(s^2 \pm h e_i)` is solved by Newton at ``dps`` digits with
@@ -221,12 +370,12 @@ def starvation_matrix_fd_mp(spectrum: Spectrum, penalty: Penalty, dynamics: str 
     dps = check_dps(dps)
     sp = check_spectrum(spectrum)
     pen = as_penalty(penalty)
-    dyn = check_dynamics(dynamics)
+    dyn = as_dynamics(dynamics)
     n = sp.n
     base = solve_fixed_point(sp, pen, dyn)
     if not base.converged:
         raise ConvergenceError("float64 starting point did not converge")
-    x0 = list(-log_term(base.alpha, dyn))
+    x0 = dyn.to_coords(base.alpha).tolist()
     with mp.workdps(dps):
         if rel_step is None:
             h_rel = mp.mpf(10) ** (-(dps // 3))
@@ -244,12 +393,12 @@ def starvation_matrix_fd_mp(spectrum: Spectrum, penalty: Penalty, dynamics: str 
                 s2p = list(s2)
                 s2p[i] = s2[i] + sign * h
                 M, c = mp_system(U, s2p, pen, dyn)
-                x, _, _, conv = mp_newton(M, c, dyn, x0)
-                if not conv:
+                r = mp_solve(M, c, dyn, MP.asarray(x0)[None])
+                if not r.converged[0]:
                     raise ConvergenceError(f"dps={dps}: mpmath Newton did not converge at "
                                            f"s2[{i}] +- rel_step * s2[{i}]")
-                a = [1 / (1 + mp.exp(-v)) if dyn == "exact" else mp.exp(v) for v in x]
-                zs.append(mp_responses(a, U, s2p, pen))
+                a, _ = dyn.from_coords(r.x[0], MP)
+                zs.append(mp_responses(list(a), U, s2p, pen))
             for j in range(n):
                 out[i][j] = (zs[0][j] - zs[1][j]) / (2 * h)
         return out

@@ -175,6 +175,33 @@ def from_gram(K: Any, y: Any) -> Spectrum:
     return Spectrum(U, w)
 
 
+def eq15(delta: Any) -> np.ndarray:
+    r"""Eq. 15 for one coupling or a batch: ``[[sqrt(1 - d^2), -d], [d, sqrt(1 - d^2)]]``.
+
+    Arguments:
+        delta: a scalar or a 1-D array of couplings, each in ``(-1, 1)``.
+
+    Returns:
+        ``(2, 2)`` for a scalar, ``(B, 2, 2)`` for ``B`` couplings.
+
+    Raises:
+        ValueError: a coupling outside ``(-1, 1)``, NaN/inf, or rank > 1.
+
+    Example:
+        >>> eq15(0.6).tolist()
+        [[0.8, -0.6], [0.6, 0.8]]
+
+    Paper: Eq. 15 (Sec. 3.3).
+    """
+    d = check.finite_array("delta", delta)
+    if d.ndim > 1:
+        raise check.fail("delta", d, f"must be a scalar or 1-D, got shape {d.shape}")
+    if d.size and not np.all(np.abs(d) < 1):
+        raise check.fail("delta", d, "every entry must lie in the open interval (-1, 1)")
+    c = np.sqrt(1.0 - d * d)
+    return np.stack([np.stack([c, -d], -1), np.stack([d, c], -1)], -2)
+
+
 def coupling_matrix(n: int, delta: float, K: Any = None) -> np.ndarray:
     r"""A rotation close to the identity with coupling size ``delta`` (Eq. 15 for n = 2).
 
@@ -193,8 +220,7 @@ def coupling_matrix(n: int, delta: float, K: Any = None) -> np.ndarray:
     d = check.open_interval("delta", delta, -1.0, 1.0)
     if K is None:
         if n == 2:  # Eq. 15 verbatim, no expm rounding
-            c = np.sqrt(1.0 - d * d)
-            return np.array([[c, -d], [d, c]])
+            return eq15(d)
         idx = np.arange(n)
         Km = np.sign(idx[:, None] - idx[None, :]).astype(np.float64)
     else:

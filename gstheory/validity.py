@@ -44,10 +44,11 @@ from typing import Any
 import numpy as np
 
 from . import validation as check
+from .dynamics import NAMES, as_dynamics
 from .fixed_points import lemma1, solve_fixed_point, solve_fixed_points
 from .penalties import Ridge, SpectralDecoupling
 from .sensitivity import starvation_matrices, starvation_matrix_mp
-from .spectrum import Spectrum, coupling_matrix, perturbed_identity
+from .spectrum import Spectrum, coupling_matrix, eq15, perturbed_identity
 
 #: A float64 derivative smaller than this times max|S| (the starvation matrix at that
 #: point) is "in doubt" and re-checked in mpmath. Measured: over the 60 smallest of 3000
@@ -65,7 +66,7 @@ MP_BUDGET = 400
 INV_SQRT2 = 1.0 / math.sqrt(2.0)
 
 PENALTIES = ("ridge", "sd")
-DYNAMICS = ("exact", "taylor")
+DYNAMICS = NAMES
 
 
 # ------------------------------------------------------------------------- building blocks
@@ -79,11 +80,7 @@ def coupling_batch(delta: Any) -> np.ndarray:
 
     Paper: Eq. 15.
     """
-    d = check.finite_array("delta", delta, ndim=1)
-    if d.size and not np.all(np.abs(d) < 1):
-        raise check.fail("delta", d, "every entry must lie in the open interval (-1, 1)")
-    c = np.sqrt(1.0 - d * d)
-    return np.stack([np.stack([c, -d], -1), np.stack([d, c], -1)], 1)
+    return eq15(check.finite_array("delta", delta, ndim=1))
 
 
 def predicted_sign(delta: Any, ratio: Any) -> np.ndarray:
@@ -143,7 +140,7 @@ def theorem2_derivatives(delta: Any, ratio: Any, lam: Any, *, penalty: str = "ri
     Paper: Theorem 2, Definition 2, Eq. 11.
     """
     pen = check.choice("penalty", penalty, PENALTIES)
-    dyn = check.choice("dynamics", dynamics, DYNAMICS)
+    dyn = as_dynamics(dynamics).name
     d = check.finite_array("delta", delta, ndim=1)
     B = d.shape[0]
     r = check.positive_array("ratio", ratio, ndim=1, shape=(B,))
@@ -332,7 +329,7 @@ def locate_boundaries(ratios: Sequence[float], lams: Sequence[float], *,
 
     Paper: Theorem 2 (where it holds).
     """
-    dyn = check.choice("dynamics", dynamics, DYNAMICS)
+    dyn = as_dynamics(dynamics).name
     rg = check.positive_array("ratios", ratios, ndim=1)
     lg = check.positive_array("lams", lams, ndim=1)
     steps = check.integer("steps", steps, minimum=1, maximum=200)
@@ -468,7 +465,7 @@ def scan_n_features(n_values: Sequence[int] = tuple(range(3, 11)),
     ds = [check.open_interval("delta", v, -1.0, 1.0) for v in delta_values]
     samples = check.integer("samples", samples, minimum=1)
     lm = check.positive("lam", lam)
-    dyn = check.choice("dynamics", dynamics, DYNAMICS)
+    dyn = as_dynamics(dynamics).name
     rng = np.random.default_rng(check.integer("seed", seed, minimum=0))
     shape = (len(ns), len(ds))
     all_starve, pair, mag, weak, rule = (np.zeros(shape) for _ in range(5))

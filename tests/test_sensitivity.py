@@ -10,9 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import lambertw
 
-from gstheory.fixed_points import solve_fixed_point
+from gstheory.fixed_points import solve_fixed_point, solve_fixed_point_mp
 from gstheory.penalties import Ridge, SpectralDecoupling
 from gstheory.sensitivity import (
+    starvation_magnitude,
+    starvation_magnitude_mp,
+    starvation_magnitudes,
     starvation_matrices,
     starvation_matrix,
     starvation_matrix_fd_mp,
@@ -135,6 +138,73 @@ def test_starvation_matrix_accepts_precomputed_fixed_point():
         starvation_matrix(sp, Ridge(0.1), "exact", fixed_point=fp)
     with pytest.raises(ValueError, match="fixed_point"):
         starvation_matrix(sp, Ridge(0.1), "taylor", fixed_point=fp.alpha)
+
+
+@settings(max_examples=examples(15))
+@given(sp=spectra(st.integers(1, 5)), lam=lams(), sd=st.booleans(),
+       dynamics=st.sampled_from(["exact", "taylor"]), flips=st.integers(1, 2**5 - 1))
+def test_magnitude_is_free_of_the_svd_sign_convention(sp, lam, sd, dynamics, flips):
+    """Flipping the sign of column j of U (the SVD's convention) flips z_j and column j of
+    the signed matrix, and leaves d|z_j*|/d s_i^2 unchanged."""
+    pen = SpectralDecoupling(lam) if sd else Ridge(lam)
+    signs = np.array([-1.0 if (flips >> j) & 1 else 1.0 for j in range(sp.n)])
+    flipped = Spectrum(sp.U * signs, sp.s2)
+    S, Sf = (starvation_matrix(x, pen, dynamics) for x in (sp, flipped))
+    A, Af = (starvation_magnitude(x, pen, dynamics) for x in (sp, flipped))
+    tol = 1e-12 * max(np.max(np.abs(S)), 1e-300)
+    assert np.max(np.abs(Sf - S * signs)) <= tol
+    assert np.array_equal(np.ma.getmaskarray(A), np.ma.getmaskarray(Af))
+    assert np.max(np.abs(np.ma.filled(A, 0.0) - np.ma.filled(Af, 0.0))) <= tol
+    assert np.all(np.isfinite(np.ma.filled(A, 0.0)))
+    z = solve_fixed_point(sp, pen, dynamics).z
+    defined = ~np.ma.getmaskarray(A)
+    assert np.allclose(A.data[defined], (np.sign(z) * S)[defined], rtol=0, atol=0)
+
+
+@settings(max_examples=examples(8))
+@given(sp=spectra(st.integers(1, 4)), lam=lams(),
+       dynamics=st.sampled_from(["exact", "taylor"]))
+def test_magnitude_matches_the_mpmath_implicit_derivative(sp, lam, dynamics):
+    A = starvation_magnitude(sp, Ridge(lam), dynamics)
+    ref = starvation_magnitude_mp(sp, Ridge(lam), dynamics, 40)
+    scale = max(abs(float(v)) for row in ref for v in row if v is not None)
+    for i in range(sp.n):
+        for j in range(sp.n):
+            if A.mask[i, j]:      # undefined in float64 only where z_j is not resolved
+                assert ref[i][j] is None or abs(float(solve_fixed_point_mp(
+                    sp, Ridge(lam), dynamics, 40).z[j])) < 1e-12
+            else:
+                assert ref[i][j] is not None
+                assert abs(A[i, j] - float(ref[i][j])) <= REL_IMPLICIT * scale
+
+
+@pytest.mark.parametrize("dynamics", ["exact", "taylor"])
+def test_magnitude_undefined_where_z_vanishes(dynamics):
+    """delta = 1/sqrt(2): the swap symmetry gives alpha1* = alpha2*, so z2* = 0 and
+    d|z2*|/d s_i^2 is undefined (masked; null in JSON), never NaN."""
+    sp = perturbed_identity([36.0, 4.0], 1 / np.sqrt(2))
+    A = starvation_magnitude(sp, Ridge(0.01), dynamics)
+    assert A.mask[:, 1].all() and not A.mask[:, 0].any()
+    assert A.tolist()[0][1] is None and np.isfinite(A[0, 0])
+    # and away from it, defined with the sign of the issue: d|z2|/d s1^2 < 0 for delta > 0
+    for delta in (0.3, 0.8):
+        B = starvation_magnitude(perturbed_identity([36.0, 4.0], delta), Ridge(0.01),
+                                 dynamics)
+        assert not B.mask.any() and B[0, 1] < 0
+
+
+@given(n=st.integers(1, 4), B=st.integers(1, 5), seed=st.integers(0, 2**31),
+       dynamics=st.sampled_from(["exact", "taylor"]))
+def test_batched_magnitude_equals_single(n, B, seed, dynamics):
+    rng = np.random.default_rng(seed)
+    U = np.linalg.qr(rng.standard_normal((B, n, n)))[0]
+    s2 = 10.0 ** rng.uniform(-2, 3, size=(B, n))
+    lam = 10.0 ** rng.uniform(-4, 2, size=B)
+    A = starvation_magnitudes(U, s2, lam, Ridge, dynamics)
+    for k in range(B):
+        one = starvation_magnitude(Spectrum(U[k], s2[k]), Ridge(lam[k]), dynamics)
+        assert np.array_equal(A.mask[k], np.ma.getmaskarray(one))
+        assert np.allclose(A[k].filled(0.0), one.filled(0.0), rtol=1e-12, atol=1e-300)
 
 
 def test_docstring_examples_run():

@@ -125,3 +125,22 @@ def test_spectrum_validation():
     sp = Spectrum(np.eye(2), [1.0, 2.0])
     with pytest.raises(ValueError):   # read-only arrays: the spectrum is immutable
         sp.U[0, 0] = 2.0
+
+
+@given(d=st.lists(st.floats(-0.999, 0.999, allow_nan=False), min_size=1, max_size=6))
+def test_numeric_eq15_equals_the_symbolic_one(d):
+    """Eq. 15 is defined once numerically (gstheory.spectrum.eq15, used by coupling_matrix
+    and validity.coupling_batch) and once symbolically (gstheory.symbolic.common.eq15):
+    the lambdified symbolic matrix equals the numeric one."""
+    import sympy as sp_
+
+    from gstheory.spectrum import coupling_matrix, eq15
+    from gstheory.symbolic.common import delta
+    from gstheory.symbolic.common import eq15 as eq15_symbolic
+    from gstheory.validity import coupling_batch
+
+    f = sp_.lambdify(delta, eq15_symbolic(), "numpy")
+    ref = np.array([np.array(f(v), dtype=float) for v in d])
+    assert np.allclose(eq15(d), ref, rtol=1e-15, atol=1e-16)
+    assert np.array_equal(coupling_batch(d), eq15(d))
+    assert np.array_equal(coupling_matrix(2, d[0]), eq15(d[0]))

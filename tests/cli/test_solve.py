@@ -104,3 +104,47 @@ def test_human_output_and_subprocess():
     r = subprocess.run([sys.executable, "-m", "gstheory", "solve", "--help"],
                        check=False, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "--precision" in r.stdout
+
+
+def test_json_starvation_magnitude_is_sign_free_and_null_where_z_vanishes(capsys):
+    doc = run_json(capsys, "--s2", "36,4", "--lam", "0.01", "--delta", "0.5")
+    S, z = np.array(doc["starvation"]), np.array(doc["z"])
+    assert np.array_equal(np.array(doc["starvation_magnitude"]), np.sign(z) * S)
+    keys = ["alpha", "z", "starvation", "starves", "starvation_magnitude", "residual",
+            "iterations", "converged", "method", "precision", "inputs"]
+    assert list(doc) == keys
+    zero = run_json(capsys, "--s2", "36,4", "--lam", "0.01", "--delta", str(1 / np.sqrt(2)))
+    assert [row[1] for row in zero["starvation_magnitude"]] == [None, None]
+    assert all(row[0] is not None for row in zero["starvation_magnitude"])
+    hp = run_json(capsys, "--s2", "36,4", "--lam", "0.01", "--delta", "0.5",
+                  "--precision", "30")
+    assert np.allclose(hp["starvation_magnitude"], doc["starvation_magnitude"], rtol=1e-9)
+
+
+def test_misspelt_flag_is_named_with_a_suggestion(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["solve", "--s2", "36,4", "--lamda", "0.01"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.splitlines() == [
+        "gstheory solve: error: unrecognized argument --lamda (did you mean --lam?)"]
+
+
+def test_one_feature_is_singular(capsys):
+    assert main(["solve", "--s2", "4", "--lam", "0.1"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("gstheory solve: 1 feature, ")
+
+
+def test_precision_shows_every_digit_in_text_mode(capsys):
+    assert main(["solve", "--s2", "36,4", "--lam", "0.01", "--delta", "0.5",
+                 "--precision", "50"]) == 0
+    text = capsys.readouterr().out
+    doc = run_json(capsys, "--s2", "36,4", "--lam", "0.01", "--delta", "0.5",
+                   "--precision", "50")
+    for key in ("alpha_digits", "z_digits"):
+        for v in doc[key]:
+            assert v in text
+            assert len(v.replace("-", "").replace(".", "").lstrip("0")) >= 50
+    for row in doc["starvation_digits"]:
+        assert "  ".join(row) in text

@@ -32,11 +32,12 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from . import validation as check
-from .dual import dual_system, from_coords, log_term
-from .fixed_points import responses
+from .dual import dual_system
+from .dynamics import EXACT, Dynamics
 from .penalties import Penalty, Ridge, as_penalty
 from .primal import _gradient, softplus
 from .primal import _inputs as _primal_inputs
+from .solvers import responses
 from .spectrum import Spectrum, from_features
 
 ODE_METHODS = ("Radau", "BDF", "LSODA")
@@ -103,7 +104,7 @@ def _finite(name: str, arr: np.ndarray, what: str) -> np.ndarray:
 
 
 def integrate_dual(spectrum: Spectrum, penalty: Penalty, alpha0: Any, t_final: float, *,
-                   dynamics: str = "exact", eta: float = 1.0, method: str = "Radau",
+                   dynamics: Dynamics | str = "exact", eta: float = 1.0, method: str = "Radau",
                    t_eval: Any = None, rtol: float = 1e-10, atol: float = 1e-12
                    ) -> DualTrajectory:
     r"""Integrate the dual gradient flow (Eq. 9, Eq. 10 or Eq. 18) from ``alpha0``.
@@ -133,10 +134,7 @@ def integrate_dual(spectrum: Spectrum, penalty: Penalty, alpha0: Any, t_final: f
     pen = as_penalty(penalty)
     dyn = sysm.dynamics
     n = sysm.n
-    if dyn == "exact":
-        a0 = check.probabilities("alpha0", alpha0, ndim=1, shape=(n,))
-    else:
-        a0 = check.positive_array("alpha0", alpha0, ndim=1, shape=(n,))
+    a0 = dyn.check_alpha("alpha0", alpha0, n)
     T = check.positive("t_final", t_final)
     eta = check.positive("eta", eta)
     method = check.choice("method", method, ODE_METHODS)
@@ -155,19 +153,19 @@ def integrate_dual(spectrum: Spectrum, penalty: Penalty, alpha0: Any, t_final: f
     M, c = sysm.M, sysm.c
 
     def rhs(_t: float, x: np.ndarray) -> np.ndarray:
-        a, gp = from_coords(np.minimum(x, 300.0) if dyn == "taylor" else x, dyn)
+        a, gp = dyn.from_coords(dyn.clamp(x))
         if not np.all(gp > 1e-290) or not np.all(np.isfinite(x)):
             raise _Underflow
         return eta * (-x - c - M @ a) / gp
 
     def jac(_t: float, x: np.ndarray) -> np.ndarray:
-        a, gp = from_coords(np.minimum(x, 300.0) if dyn == "taylor" else x, dyn)
+        a, gp = dyn.from_coords(dyn.clamp(x))
         F = -x - c - M @ a
         JF = -M * gp[None, :] - np.eye(n)
-        dinv = -(1.0 - 2.0 * a) / gp if dyn == "exact" else -1.0 / gp   # d(1/g')/dx
+        dinv = dyn.inverse_slope_derivative(a, gp)                       # d(1/g')/dx
         return eta * (JF / gp[:, None] + np.diag(F * dinv))
 
-    x0 = -log_term(a0, dyn)
+    x0 = dyn.to_coords(a0)
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             sol = solve_ivp(rhs, (0.0, T), x0, method=method, t_eval=te, rtol=rtol,
@@ -186,7 +184,7 @@ def integrate_dual(spectrum: Spectrum, penalty: Penalty, alpha0: Any, t_final: f
             "the transient from alpha0 is beyond float64: start alpha0 near 0 (e.g. 1e-8) "
             "or use the Newton solver")
     x = _finite("alpha", sol.y.T, "integrate_dual")
-    a, _ = from_coords(x, dyn)
+    a, _ = dyn.from_coords(x)
     _finite("alpha", a, "integrate_dual")
     z = np.array([responses(ai, spectrum, pen) for ai in a]) if np.all(a > 0) else None
     if z is None:
@@ -221,7 +219,7 @@ def dual_gradient_ascent(spectrum: Spectrum, penalty: Penalty, lr: float, steps:
 
     Paper: Eq. 8-9, Eq. 18; toy experiment (Fig. 5 of the paper, ``toy_fig_6.py``).
     """
-    sysm = dual_system(spectrum, penalty, "exact")
+    sysm = dual_system(spectrum, penalty, EXACT)
     pen = as_penalty(penalty)
     n = sysm.n
     lr = check.positive("lr", lr)
@@ -243,7 +241,7 @@ def dual_gradient_ascent(spectrum: Spectrum, penalty: Penalty, lr: float, steps:
         if k == steps:
             break
         with np.errstate(over="ignore", invalid="ignore"):   # a huge lr: clipped below
-            a = np.clip(a + lr * (log_term(a, "exact") - sysm.c - sysm.M @ a), lo, hi)
+            a = np.clip(a + lr * (EXACT.link(a) - sysm.c - sysm.M @ a), lo, hi)
         if not np.all(np.isfinite(a)):
             raise IntegrationError(f"dual_gradient_ascent: non-finite alpha at step {k}; "
                                    f"reduce lr (lr={lr:g})")

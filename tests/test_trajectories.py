@@ -7,16 +7,16 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from gstheory.dynamics import (
+from gstheory.fixed_points import solve_fixed_point
+from gstheory.penalties import Ridge, SpectralDecoupling
+from gstheory.primal import minimise_primal
+from gstheory.spectrum import Spectrum, perturbed_identity
+from gstheory.trajectories import (
     IntegrationError,
     dual_gradient_ascent,
     integrate_dual,
     primal_gradient_descent,
 )
-from gstheory.fixed_points import solve_fixed_point
-from gstheory.penalties import Ridge, SpectralDecoupling
-from gstheory.primal import minimise_primal
-from gstheory.spectrum import Spectrum, perturbed_identity
 
 from .strategies import examples, lams, spectra
 
@@ -116,6 +116,6 @@ def test_dual_ascent_clips_to_open_interval():
 def test_docstring_examples_run():
     import doctest
 
-    import gstheory.dynamics as module
+    import gstheory.trajectories as module
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
