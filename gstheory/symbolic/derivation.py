@@ -97,6 +97,11 @@ SIMPLIFIERS: dict[str, Simplifier] = {
 }
 
 
+#: simplifiers that apply identities valid only for positive arguments (``force=True``);
+#: the engine first proves every log argument / power base positive
+FORCED = frozenset({"expand_log(., force=True)", "lambert-log", "powsimp(.)"})
+
+
 @dataclass(frozen=True)
 class Step:
     """One checked step of a derivation.
@@ -265,6 +270,40 @@ class Derivation:
         return sorted((s.fact for s in cited if s.fact is not None),
                       key=lambda f: -_size(f[0]))
 
+    def _safe_logs(self, title: str, e: Any, facts: Any) -> Any:
+        """Split every ``log`` of a product into a sum of logs of its factors, each factor
+        first proven positive (or its negative proven positive, the signs collected in a
+        coefficient that must be positive), from the symbols' assumptions and the cited
+        facts. This is what makes a forced simplifier (``force=True``) sound here."""
+        def flist(p: Any) -> tuple[Any, list]:
+            try:
+                return sp.factor_list(p)
+            except sp.PolynomialError:
+                return sp.Integer(1), [(p, 1)]
+
+        def split(z: Any) -> Any:
+            num, den = sp.fraction(sp.together(z))
+            cn, fn = flist(num)
+            cd, fd = flist(den)
+            coeff = cn / cd
+            factors = fn + [(f, -k) for f, k in fd]
+            out = sp.Integer(0)
+            for f, k in factors:
+                if _apply_facts(f, facts).is_positive is True:
+                    out += k * sp.log(f)
+                elif _apply_facts(-f, facts).is_positive is True:
+                    out += k * sp.log(-f)
+                    coeff *= (-1) ** k
+                else:
+                    raise self._fail(title, f"a forced log simplification needs {f} > 0 "
+                                            f"(or < 0), which is not proven (cite a sign fact)")
+            if not coeff.is_positive:
+                raise self._fail(title, f"log of a negative coefficient {coeff} in log({z})")
+            return out + sp.log(coeff)
+        if isinstance(e, sp.MatrixBase):
+            return e.applyfunc(lambda m: self._safe_logs(title, m, facts))
+        return sp.sympify(e).replace(sp.log, split)
+
     def _record(self, step: Step) -> None:
         if any(s.title == step.title for s in self.steps):
             raise self._fail(step.title, "a step of that title exists already")
@@ -285,6 +324,8 @@ class Derivation:
         """Record ``symbol := value`` (or a dict of them: a change of variables); a step
         citing it substitutes ``value`` for ``symbol``."""
         rule = dict(symbol) if isinstance(symbol, Mapping) else {symbol: value}
+        rule = {k: sp.ImmutableMatrix(v) if isinstance(v, sp.MatrixBase) else v
+                for k, v in rule.items()}
         claim = show if show is not None else (
             _eq(symbol, value) if len(rule) == 1 and not isinstance(symbol, Mapping)
             else sp.And(*[_eq(k, v) for k, v in rule.items()], evaluate=False))
@@ -328,11 +369,16 @@ class Derivation:
         ``rhs`` for ``name``.
         """
         simp = SIMPLIFIERS[simplifier]
-        rules = self._rules(self._cited(title, uses))
+        cited = self._cited(title, uses)
+        rules, facts = self._rules(cited), self._facts(cited)
         rhs = self._mutate(title, rhs)
 
         def check(candidate: Any) -> None:
-            residual = _residual(_subs(lhs, rules), _subs(candidate, rules), simp)
+            left, right = _subs(lhs, rules), _subs(candidate, rules)
+            if simplifier in FORCED:
+                left = self._safe_logs(title, left, facts)
+                right = self._safe_logs(title, right, facts)
+            residual = _residual(left, right, simp)
             if residual is not None:
                 raise self._fail(title, f"{simplifier} of lhs - rhs is {_short(residual)}, "
                                         f"not 0")
@@ -377,9 +423,13 @@ class Derivation:
             raise self._fail(title, f"solve returned {len(sols)} solutions: {sols}")
         sol = self._mutate(title, sol)
         simp = SIMPLIFIERS[simplifier]
+        facts = self._facts(self._cited(title, uses))
 
         def check(candidate: Any) -> None:
-            residual = _residual(eq_.subs(var, candidate), sp.Integer(0), simp)
+            at = eq_.subs(var, candidate)
+            if simplifier in FORCED:
+                at = self._safe_logs(title, at, facts)
+            residual = _residual(at, sp.Integer(0), simp)
             if residual is not None:
                 raise self._fail(title, f"back-substitution leaves {_short(residual)}")
         check(sol)
@@ -458,7 +508,8 @@ class Derivation:
 
     def divided_difference(self, title: str, link: Callable[[Any], Any], a: Any, b: Any,
                            kappa: sp.Symbol, derivative: Callable[[Any], Any], *, how: str,
-                           domain: Sequence[str], text: str = "", ref: str = "") -> sp.Symbol:
+                           domain: Sequence[str], text: str = "", ref: str = "",
+                           simplifier: str = "rational") -> sp.Symbol:
         r"""Record :math:`\kappa = (f(a) - f(b))/(a - b) > 0` for an increasing ``link``.
 
         Checked: ``diff(link(x), x) == derivative(x)`` (an identity) and
@@ -474,7 +525,7 @@ class Derivation:
         fprime = self._mutate(title, derivative(x))
 
         def check(candidate: Any) -> None:
-            residual = _residual(sp.diff(link(x), x), candidate, SIMPLIFIERS["rational"])
+            residual = _residual(sp.diff(link(x), x), candidate, SIMPLIFIERS[simplifier])
             if residual is not None:
                 raise self._fail(title, f"d/dx link(x) differs from the stated derivative "
                                         f"by {_short(residual)}")
@@ -742,7 +793,10 @@ def _free(x: Any) -> set:
 
 def _residual(lhs: Any, rhs: Any, simp: Simplifier) -> Any:
     """None when ``simp(lhs - rhs)`` is zero (entrywise), else the nonzero residual."""
+    lhs, rhs = _explicit(lhs), _explicit(rhs)
     if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
+        if isinstance(lhs, sp.MatrixExpr) or isinstance(rhs, sp.MatrixExpr):
+            return "a matrix expression with matrix symbols left (cite their definitions)"
         L, R = sp.Matrix(lhs), sp.Matrix(rhs)
         if L.shape != R.shape:
             return f"shape mismatch {L.shape} vs {R.shape}"
@@ -762,13 +816,20 @@ def _residual(lhs: Any, rhs: Any, simp: Simplifier) -> Any:
 def _subs(x: Any, rules: Mapping[Any, Any]) -> Any:
     """``x`` with every cited rule ``symbol -> value`` substituted (repeatedly, so that a
     rule whose value contains another rule's symbol is resolved)."""
-    if not rules:
-        return x
-    for _ in range(len(rules) + 1):
-        y = x.xreplace(rules) if hasattr(x, "xreplace") else x
-        if y == x:
-            break
-        x = y
+    if rules:
+        for _ in range(len(rules) + 1):
+            y = x.xreplace(rules) if hasattr(x, "xreplace") else x
+            if y == x:
+                break
+            x = y
+    return _explicit(x)
+
+
+def _explicit(x: Any) -> Any:
+    """A matrix expression whose symbols were all replaced by explicit matrices, as an
+    explicit matrix (``doit``); anything else unchanged."""
+    if isinstance(x, sp.MatrixExpr) and not x.atoms(sp.MatrixSymbol):
+        return sp.Matrix(x.doit())
     return x
 
 
@@ -777,6 +838,13 @@ def _apply_facts(e: Any, facts: Sequence[tuple[Any, str]]) -> Any:
     expressions first). Sound: the claim is then proven for every value of that sign."""
     e = sp.sympify(e)
     for k, (expr, sign) in enumerate(facts):
+        if isinstance(expr, sp.Function) and expr.args == (DOMAIN_POINT,):
+            # a schema: f(x) has the sign for every positive x (x = DOMAIN_POINT)
+            found = sorted((z for z in e.atoms(expr.func) if z.args[0].is_positive),
+                           key=sp.default_sort_key)
+            e = e.xreplace({z: sp.Symbol(f"_fact{k}_{j}", **{sign: True})
+                            for j, z in enumerate(found)})
+            continue
         dummy = sp.Symbol(f"_fact{k}", **{sign: True})
         e = e.xreplace({expr: dummy})
         e = e.subs(expr, dummy)
