@@ -112,7 +112,7 @@ def derive() -> Derivation:
     K, U, A, a, s2 = e["K"], e["U"], e["A"], e["a"], e["s2"]
     n = 3
     KM, UM = sp.MatrixSymbol("K", n, n), sp.MatrixSymbol("U", n, n)
-    S2M, AM = sp.MatrixSymbol("S^2", n, n), sp.MatrixSymbol("A'(0)", n, n)
+    S2M = sp.MatrixSymbol("S^2", n, n)
     d.definition("Coupling", {UM: U, KM: K, S2M: sp.diag(*s2)},
                  how="the first-order truncation of $U = \\exp(\\delta K)$, $K$ a generic "
                      "skew-symmetric matrix (free entries $k_{ij}$, $i < j$)",

@@ -67,7 +67,7 @@ def derive() -> Derivation:
               "minimisation exactly and substitute it back. Explicit matrices: $n = 2$ "
               "examples, $m = 3$ parameters, every entry of $\\Phi_0$ a free symbol, "
               "$\\alpha$ a column vector (the paper writes it as a row).")
-    Hsum, Lag = im["H"], im["lagrangian"]
+    Lag = im["lagrangian"]
     PhiM, YM = sp.MatrixSymbol("Phi_0", n, m), sp.MatrixSymbol("Y", n, n)
     alM, thM = sp.MatrixSymbol("alpha", n, 1), sp.MatrixSymbol("theta", m, 1)
     HM, oneM = sp.MatrixSymbol("H", n, 1), sp.MatrixSymbol("1", n, 1)
@@ -78,7 +78,6 @@ def derive() -> Derivation:
                      "$Y = \\operatorname{diag}(y_1, y_2)$, $H$ the binary entropy (Eq. 6) "
                      "entrywise",
                  show=eq(PhiM, Phi))
-    saddle = sp.Matrix([[Lag]])
     d.given("Saddle function of Eq. 7", eq(Tex(r"\mathcal{L}(\theta, \alpha)"), Lag), ref="Eq. 7",
             text="In matrix form $\\mathcal L = \\mathbf 1^TH(\\alpha) - \\alpha^TY\\Phi_0"
                  "\\theta + \\frac\\lambda2\\|\\theta\\|^2$; explicitly:")

@@ -109,14 +109,14 @@ def derive() -> Derivation:
             ref="Eq. 8", text="Established in the derivation `dual-objective` ($H$ the "
                               "binary entropy, entrywise); below it is written out with the "
                               "explicit matrices and differentiated.")
-    eq9 = d.step("Gradient: Eq. 9", f["eq9"], paper_eq9(),
+    d.step("Gradient: Eq. 9", f["eq9"], paper_eq9(),
                  how="`diff` of $D$ with respect to each $\\alpha_i$", ref="Eq. 9",
                  uses=["Explicit matrices"],
                  show=eq(Tex(r"\dot\alpha = \nabla_{\alpha} D"), paper_eq9()))
-    u, ser = f["u"], f["series"]
+    u = f["u"]
     lin = d.step("First-order series of log(1 - alpha)", f["linear"], -u,
                  how="`series(log(1 - u), u, 0, 2)`, `removeO`",
-                 name=Tex(r"\\log(1-u) + O(u^2)"))
+                 name=Tex(r"\log(1-u) + O(u^2)"))
     taylor = f["eq9"].subs({sp.log(1 - a): lin.subs(u, a) for a in al})
     d.step("Substitution: Eq. 10", taylor, paper_eq10(),
            how="replace each $\\log(1-\\alpha_i)$ in Eq. 9 by $-\\alpha_i$ (`subs`); "

@@ -113,7 +113,7 @@ def derive() -> Derivation:
            al.applyfunc(lambda x: sp.log(x) + cc * x), how="expand $\\log\\alpha + A\\alpha$",
            show=eq(Tex(r"\log\alpha + A\alpha"), al.applyfunc(lambda x: sp.log(x) + cc * x)))
     a_eq = root.subs(c, cc)
-    a12, z12 = paper_eq12(s2, Tex("\\Sigma_j"))
+    a12, _z12 = paper_eq12(s2, Tex("\\Sigma_j"))
     d.step("Equal strengths: alpha* (Eq. 12)", a_eq, a12,
            how="the scalar root with $c = (s^2+\\lambda)/\\lambda$", ref="Eq. 12",
            show=eq(Tex("\\alpha^*_i"), a12))

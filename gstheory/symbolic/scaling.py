@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import sympy as sp
 
+from . import theorem2_all_orders as t2
 from .common import alphas, eq15, lam, strengths_sq
 from .derivation import Derivation, Tex
-from . import theorem2_all_orders as t2
 
 NAME = "theorem-2-scaling"
 

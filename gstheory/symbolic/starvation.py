@@ -159,7 +159,7 @@ def derive() -> Derivation:
                     "\\delta\\right) \\bmod \\delta^3"),
            text="Both orders are confirmed at once: the truncated series solves the "
                 "fixed-point equation up to $O(\\delta^3)$.")
-    z0, z1, zz = e["z0"], e["z1"], e["z2"]
+    z0, z1 = e["z0"], e["z1"]
     z1_target = -(s2 / lam) * a1 * (c1 + 1 / a2) / (c2 + 1 / a2)
     d.step("Response z2: first-order coefficient", z1, z1_target,
            how="$z^*_2 = \\frac{s_2^2}{\\lambda}(U^T\\alpha^*)_2$ (Eq. 11); `diff` in "

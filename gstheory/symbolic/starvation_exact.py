@@ -69,7 +69,7 @@ def derive() -> Derivation:
               "has no closed form; we keep it as a symbol with its defining equation "
               "and repeat the first-order argument of derivation `theorem-2`.")
     e = expansion()
-    s1, s2, b1, b2, B, p = e["s1"], e["s2"], e["b1"], e["b2"], e["B"], e["p"]
+    s1, s2, b1, b2, B, _p = e["s1"], e["s2"], e["b1"], e["b2"], e["B"], e["p"]
     e1, e2 = s1 / lam, s2 / lam
     Um, S2m, Al = sp.MatrixSymbol("U", 2, 2), sp.MatrixSymbol("S^2", 2, 2), \
         sp.MatrixSymbol("alpha", 2, 1)
@@ -83,7 +83,7 @@ def derive() -> Derivation:
     bb = 1 / (1 + sp.exp(u))
     d.definition("Logit coordinates", {b1: 1 / (1 + sp.exp(u1)), b2: 1 / (1 + sp.exp(u2))},
                  how="$b_i = 1/(1+e^{u_i})$; $u_i > 0$ because the uncoupled equation reads "
-                     "$u_i = \frac{s_i^2}{\lambda}b_i > 0$ (below)")
+                     "$u_i = \\frac{s_i^2}{\\lambda}b_i > 0$ (below)")
     d.step("Logit of b", sp.log(bb / (1 - bb)), -u, how="substitute $b = 1/(1+e^{u})$",
            simplifier="expand_log(., force=True)",
            name=Tex("\\log\\frac{b}{1-b}\\Big|_{b = 1/(1+e^u)}"))

@@ -170,7 +170,7 @@ def _branch(d: Derivation, dynamics: str) -> dict[str, str]:
     A = system_matrix(dynamics)
     U = coupling_matrix()
     al = sp.Matrix([a1, a2])
-    T = lambda s: f"{s} ({tag})"  # noqa: E731 -- the title of this branch's step
+    T = lambda s: f"{s} ({tag})"
     cdef = "Coupling (Eq. 15)"
 
     d.given(T("Fixed-point equation"), eq(Tex("F(\\alpha)"), al.applyfunc(link) + A * al),
@@ -260,7 +260,7 @@ def _branch(d: Derivation, dynamics: str) -> dict[str, str]:
                "(\\alpha_2) = \\kappa\\Delta$ and $\\alpha = \\frac S2(1, 1) + \\frac\\Delta2 v$",
            uses=[T("Divided difference kappa"), "Sum and difference coordinates", T("N"), cdef],
            show=eq(Tex("F_1 - F_2"), diff_form))
-    d.solve(T("Difference lemma"), diff_form, Dl,
+    d.solve(T("Difference lemma"), diff_form, Dl, pick=lambda sols: sp.factor(sols[0]),
             how="`solve` $F_1 - F_2 = 0$ (both vanish at the fixed point) for $\\Delta$; "
                 "$N > 0$")
     # -- the factorisation -----------------------------------------------------------------
