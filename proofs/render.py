@@ -8,6 +8,7 @@ identical bytes.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import sympy as sp
@@ -56,7 +57,6 @@ def rendered_version(text: str) -> str | None:
 def structure(text: str) -> list[str]:
     """The lines of a document outside ``$$`` math blocks, inline math removed: what
     does not depend on SymPy's LaTeX printer (used by ``--check`` across versions)."""
-    import re
     out, in_math = [], False
     for line in text.splitlines():
         if line.strip() == "$$":

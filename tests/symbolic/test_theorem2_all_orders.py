@@ -53,11 +53,37 @@ def closed_forms():
     return out
 
 
+@pytest.fixture(scope="module")
+def proven_rules():
+    """The sign rules as the derivation proved them (the claims' right-hand sides),
+    lambdified in (delta, s1^2, s2^2): dynamics -> (signed rule, magnitude rule)."""
+    d = t2.derive()
+    out = {}
+    for dyn, (lab, _) in t2.DYNAMICS.items():
+        signed = d.steps[d.index(f"Sign of the starvation ({lab})") - 1].claim.rhs
+        magnitude = d.steps[d.index(f"Sign of the starvation in magnitude ({lab})") - 1].claim.rhs
+        out[dyn] = tuple(sp.lambdify((t2.delta, t2.s1, t2.s2), r, modules="numpy")
+                         for r in (signed, magnitude))
+    return out
+
+
+def test_the_proven_rule_is_the_measured_rule(proven_rules):
+    """The rule the derivation proves is the package's measured rule
+    -sign(s1^2-s2^2) sign(delta) sign(1-2 delta^2) sign(delta + 1/sqrt2) (issue 11)."""
+    rng = np.random.default_rng(11)
+    for dyn in ("taylor", "exact"):
+        for d, s1, s2 in zip(rng.uniform(-1, 1, 200), rng.uniform(0.1, 3, 200),
+                             rng.uniform(0.1, 3, 200)):
+            measured = -np.sign(s1 - s2) * np.sign(d) * np.sign(1 - 2 * d * d) \
+                * np.sign(d + 1 / np.sqrt(2))
+            assert proven_rules[dyn][0](d, s1, s2) == measured
+
+
 @pytest.mark.parametrize("dynamics", ["taylor", "exact"])
 @given(delta=st.floats(-0.99, 0.99, allow_nan=False), s2=strengths(1e-1, 1e2),
        ratio=log_uniform(1e-2, 1e2), lam=lams(1e-3, 1e2))
-def test_closed_form_equals_the_implicit_derivative(closed_forms, dynamics, delta, s2,
-                                                    ratio, lam):
+def test_closed_form_equals_the_implicit_derivative(closed_forms, proven_rules, dynamics,
+                                                    delta, s2, ratio, lam):
     s1 = s2 * ratio
     spec = perturbed_identity([s1, s2], delta)
     fp = gstheory.solve_fixed_point(spec, Ridge(lam), dynamics)
@@ -70,12 +96,10 @@ def test_closed_form_equals_the_implicit_derivative(closed_forms, dynamics, delt
     WORST[dynamics].append(err)
     assert err <= TOL, (closed, numeric, scale)
     if abs(numeric) > 1e3 * TOL * scale:  # the sign is resolved in float64
-        # the proven rule: -sign(s1-s2) sign(delta) sign(1-2 delta^2) sign(delta + 1/sqrt2)
-        rule = -np.sign(s1 - s2) * np.sign(delta) * np.sign(1 - 2 * delta**2) \
-            * np.sign(delta + 1 / np.sqrt(2))
-        assert np.sign(numeric) == rule
-        # in magnitude: sign(z2) dz2/ds1^2 has the sign -sign(s1-s2) sign(delta)
-        assert np.sign(fp.z[1]) * np.sign(numeric) == -np.sign(s1 - s2) * np.sign(delta)
+        signed, magnitude = proven_rules[dynamics]
+        assert np.sign(numeric) == signed(delta, s1, s2)
+        # the convention-free starvation d|z2*|/ds1^2 = sign(z2*) dz2*/ds1^2
+        assert np.sign(fp.z[1]) * np.sign(numeric) == magnitude(delta, s1, s2)
 
 
 @pytest.mark.parametrize("dynamics", ["taylor", "exact"])
@@ -93,3 +117,18 @@ def test_closed_form_is_not_trivially_small(closed_forms, dynamics):
 def test_unknown_dynamics_is_rejected():
     with pytest.raises(ValueError, match="dynamics"):
         t2.derivative_closed_form("newton")
+
+
+@pytest.mark.parametrize("dynamics", ["taylor", "exact"])
+def test_at_minus_one_over_root_two_both_derivatives_vanish(dynamics):
+    """The proven rules give 0 at delta = -1/sqrt(2) (factor 1 - 2 delta^2, swap symmetry):
+    there z2* != 0 but dz2*/ds1^2 = d|z2*|/ds1^2 = 0 (so the magnitude statement holds on
+    (-1, 0) without that point); the implicit derivative agrees."""
+    delta = -1 / np.sqrt(2)
+    spec = perturbed_identity([5.0, 1.0], delta)
+    fp = gstheory.solve_fixed_point(spec, Ridge(0.3), dynamics)
+    numeric = gstheory.starvation_matrix(spec, Ridge(0.3), dynamics, fixed_point=fp)[0, 1]
+    scale = _scale(dynamics, *fp.alpha, delta, 5.0, 1.0, 0.3)
+    assert abs(fp.alpha[0] - fp.alpha[1]) <= 1e-12 * fp.alpha[0]
+    assert abs(numeric) <= TOL * scale
+    assert abs(fp.z[1]) > 0.1 * abs(fp.z).max()
