@@ -41,14 +41,15 @@ def skew(n: int) -> tuple[sp.Matrix, list[sp.Symbol]]:
     return K, ks
 
 
-def first_order_matrices(n: int) -> dict:
+def first_order_matrices(n: int, factor: bool = True) -> dict:
     r"""Zeroth- and first-order starvation matrices for ``U = I + delta K + O(delta^2)``.
 
     Returns:
         dict with ``K`` (symbolic skew matrix), ``k`` (its symbols), ``s2`` (squared
         strengths), ``a`` (uncoupled fixed point symbols), ``M0``, ``M1`` (``n x n``,
         entry ``[i, j]`` = coefficient of :math:`\delta^0`, :math:`\delta^1` in
-        :math:`dz^*_j/ds_i^2`), ``p`` (:math:`\alpha'(0)`) and ``z1``.
+        :math:`dz^*_j/ds_i^2`), ``p`` (:math:`\alpha'(0)`) and ``z1``; ``factor=False``
+        leaves the entries unfactored (faster; for comparisons only).
 
     Paper: Eq. 10-11 (beyond the paper for n > 2).
     """
@@ -62,9 +63,10 @@ def first_order_matrices(n: int) -> dict:
     S2 = sp.diag(*s2)
     av = sp.Matrix(a)
     z0 = S2 * av / lam
-    z1 = (S2 * (K.T * av + p) / lam).applyfunc(sp.factor)
-    M0 = sp.Matrix(n, n, lambda i, j: sp.factor(total_derivative(z0[j], s2[i], a[i])))
-    M1 = sp.Matrix(n, n, lambda i, j: sp.factor(total_derivative(z1[j], s2[i], a[i])))
+    z1 = (S2 * (K.T * av + p) / lam).applyfunc(sp.factor if factor else sp.together)
+    f = sp.factor if factor else (lambda x: x)
+    M0 = sp.Matrix(n, n, lambda i, j: f(total_derivative(z0[j], s2[i], a[i])))
+    M1 = sp.Matrix(n, n, lambda i, j: f(total_derivative(z1[j], s2[i], a[i])))
     return {"K": K, "k": ks, "s2": s2, "a": a, "A": A, "p": p, "z1": z1, "M0": M0, "M1": M1,
             "U": U}
 
@@ -159,7 +161,7 @@ def derive() -> Derivation:
     d.step("Every off-diagonal entry is pairwise (n = 3)", lhs - rhs, sp.zeros(len(offdiag), 1),
            how="compare all six off-diagonal entries with $K_{ji}\\,g(s_i^2, s_j^2)$",
            name=Tex("\\left(M^{(1)}_{ij} - K_{ji}\\,g(s_i^2, s_j^2)\\right)_{i \\ne j,\\ n = 3}"))
-    e4 = first_order_matrices(4)
+    e4 = first_order_matrices(4, factor=False)
     off4 = [(i, j) for i in range(4) for j in range(4) if i != j]
     lhs4 = sp.Matrix([e4["M1"][i, j] for i, j in off4])
     rhs4 = sp.Matrix([e4["K"][j, i] * gen.subs({si: e4["s2"][i], sj: e4["s2"][j],

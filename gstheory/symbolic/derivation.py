@@ -3,25 +3,35 @@ r"""The derivation engine: an ordered list of checked steps.
 A :class:`Derivation` is built step by step by the modules of :mod:`gstheory.symbolic`.
 Each :class:`Step` records
 
-* the **claim**: a SymPy equation (or a sign statement),
-* **how it was obtained**: the SymPy operation, in words,
+* the **claim**: a SymPy object (an ``Eq``, a matrix equation, a relation, a sign rule),
+  which is what the document displays;
+* **how it was obtained**: the SymPy operation, in words;
+* **which earlier steps it uses** (cited by title): their *rules* (a definition
+  ``symbol := value``, a solved ``x = e``, a named identity) are substituted into an
+  identity before it is simplified, and their *sign facts* (a hypothesis or a proven
+  sign) let a sign step replace an expression by a symbol of that sign;
 * **how it was verified**, one of
 
   - ``exact``: ``lhs - rhs`` reduced to zero by a named SymPy simplifier (for matrices,
-    entrywise);
-  - ``back-substitution``: a solution of ``solve`` substituted back into its equation
-    reduces to zero;
-  - ``sign``: SymPy's assumption system proves the expression positive (negative) from
-    the stated assumptions on its symbols;
+    entrywise; matrix-symbol expressions are made explicit through cited definitions);
+    forced log simplifiers split a log only into factors proven positive;
+  - ``back-substitution``: a solution of ``solve`` substituted back reduces to zero;
+  - ``sign``: SymPy's assumption system proves the sign, after the cited facts are
+    substituted; also the sign rules (:meth:`Derivation.sign_rule`), case analyses
+    (:meth:`Derivation.same_sign`) and divided differences of increasing functions
+    (:meth:`Derivation.divided_difference`);
   - ``numeric``: used **only** where SymPy cannot simplify: ``lhs - rhs`` evaluated with
     mpmath at 50 significant digits at seeded pseudo-random points of a stated domain,
     and required to vanish to :data:`NUMERIC_TOL` relative to the size of the terms;
-  - ``given``: a definition or a hypothesis (the paper's setup), stated, not proven;
+  - ``given``: a definition or a hypothesis, stated, not proven;
   - ``computed``: the output of a SymPy operation recorded as it is, with no separate
     check of its own (the document says what it rests on).
 
 A step whose check fails raises :class:`StepFailed` at once, naming the derivation and
-the step: a failing step fails the derivation. Nothing is cached.
+the step. Every checked step keeps its check (:attr:`Step.check`) and the checked value
+(:attr:`Step.value`), so a test can re-check it with a wrong claim; :func:`mutation`
+injects a wrong claim into a re-run. Boxed results (:meth:`Derivation.result`) must be
+the claim of a step. Nothing is cached.
 
 Paper: the checks apply to every derivation of Sec. 3 (Eq. 6-18).
 

@@ -40,7 +40,7 @@ def lead_hint(s1: sp.Expr, s2: sp.Expr, a1: sp.Expr, a2: sp.Expr) -> sp.Expr:
     return -s2 * a1 * (1 - a1 / a2) / ((lam + a1 * (s1 + lam)) * (lam / a2 + lam + s2))
 
 
-def expansion(second: bool = True) -> dict[str, sp.Expr]:
+def expansion(second: bool = True, coefficients: bool = True) -> dict[str, sp.Expr]:
     r"""The series of :math:`z^*_2` and of :math:`dz^*_2/ds_1^2` in :math:`\delta`.
 
     Returns:
@@ -50,7 +50,8 @@ def expansion(second: bool = True) -> dict[str, sp.Expr]:
         (coefficients of :math:`\delta, \delta^2` in :math:`dz^*_2/ds_1^2`), ``p``/``q``
         (first and second derivatives of :math:`\alpha^*` at 0), all rational in
         ``a1, a2, s1, s2, lambda``. ``second=False`` skips the second order (``q``,
-        ``z2``, ``D2`` are then ``None``).
+        ``z2``, ``D2`` are then ``None``); ``coefficients=False`` computes ``q`` but not
+        the (large) second-order coefficients ``z2``, ``D2``.
 
     Paper: Theorem 2.
     """
@@ -68,7 +69,7 @@ def expansion(second: bool = True) -> dict[str, sp.Expr]:
     z1 = sp.factor((S2 * (U1.T * av + U0.T * p) / lam)[1])
     D1 = sp.factor(total_derivative(z1, s1, a1))
     zz = D2 = None
-    if second:
+    if second and coefficients:
         zz = sp.factor((S2 * (U2.T * av + 2 * U1.T * p + U0.T * q) / lam)[1] / 2)
         D2 = sp.factor(total_derivative(zz, s1, a1))
     return {"s1": s1, "s2": s2, "a1": a1, "a2": a2, "A": A, "U": U, "p": p, "q": q,
@@ -109,7 +110,7 @@ def derive() -> Derivation:
               "(Eq. 11). We expand in $\\delta$ around the uncoupled fixed point and "
               "differentiate with respect to $s_1^2$. The paper's Theorem 2 claims "
               "$dz^*_2/ds_1^2 < 0$ for $s_1^2 > s_2^2$ (feature 1 starves feature 2).")
-    e = expansion()
+    e = expansion(coefficients=False)
     s1, s2, a1, a2, A, U = e["s1"], e["s2"], e["a1"], e["a2"], e["A"], e["U"]
     c1, c2 = lambert_c(s1), lambert_c(s2)
     d.given("Coupling", eq(Tex("U(\\delta)"), U), ref="Eq. 15")
