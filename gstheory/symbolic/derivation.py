@@ -512,7 +512,9 @@ class Derivation:
         self._record(Step(title, claim, how, "sign",
                           f"sign: SymPy's assumption system proves the expression "
                           f"{expected}{via_text} from the symbols' assumptions "
-                          f"({_assumption_text(expr)}){self._uses_text(uses)}", text, ref,
+                          f"({_assumption_text(expr)})"
+                          + (" and the sign facts of the cited steps" if facts else "")
+                          + self._uses_text(uses), text, ref,
                           tuple(uses), fact=(expr, expected), check=check, value=expr))
         return expr
 
@@ -594,12 +596,13 @@ class Derivation:
                 shown.append(sp.sign(st_.pair[1]))
             else:
                 shown.append(sp.sign(f))
-        rhs = sp.Mul(sp.sign(const), *shown, evaluate=False)
+        rhs = sp.Mul(*shown, evaluate=False) if const > 0 else \
+            sp.Mul(sp.sign(const), *shown, evaluate=False)
         claim = _eq(sp.sign(name), rhs)
         self._record(Step(title, claim, how, "sign",
-                          f"sign rule: ${sp.latex(expr if not isinstance(name, sp.Symbol) else name)}"
-                          f" = {sp.latex(product)}$ checked as an identity, the last factor "
-                          f"positive by {self.cite(positive)}"
+                          f"sign rule: ${sp.latex(expr)} = {sp.latex(product)}$ checked as an "
+                          f"identity, with the cofactor ${sp.latex(cofactor)}$ positive by "
+                          f"{self.cite(positive)}"
                           f"{self._uses_text(list(uses) + list((same_sign or {}).values()))}",
                           text, ref, tuple(uses), check=check, value=product))
         return rhs
