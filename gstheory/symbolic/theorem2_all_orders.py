@@ -280,13 +280,16 @@ def _branch(d: Derivation, dynamics: str) -> dict[str, str]:
            how="subtract the slopes", uses=[T("Slopes of the link"),
                                           "Sum and difference coordinates"]
            + ([T("tau")] if exact else []))
-    R = s2 * c * S**2 * K1 * (gform / (2 * lam**4 * N**2 * DM))
+    R_form = s2 * c * S**2 * K1 * (gform / (2 * lam**4 * N**2 * DM))
+    R = Tex("R", real=True)
+    d.definition(T("R"), R, R_form, how="the cofactor of the factorisation")
     d.step(T("Factorisation"), Z, -(1 - 2 * delta**2) * (s1 - s2) * delta * (c + delta) * R,
            how="the closed form with $d_2 - d_1 = \\Delta\\,g$, $W$ at the fixed point and "
                "the difference lemma for $\\Delta$",
            uses=[T("Closed form of the starvation"), T("W at the fixed point"),
                  T("Slopes of the link"), "Sum and difference coordinates",
-                 T("Difference lemma"), cdef] + ([T("tau")] if exact else []), name=Z)
+                 T("Difference lemma"), T("R"), cdef] + ([T("tau")] if exact else []),
+           name=Z)
     pos_uses = [T("Divided difference kappa"), T("N > 0"), T("det M > 0")]
     if exact:
         # 1 - alpha1 - alpha2 > 0, from the sum of the fixed-point equations
@@ -322,7 +325,8 @@ def _branch(d: Derivation, dynamics: str) -> dict[str, str]:
                uses=[T("tau from the sum"), T("Sigma > 0"), T("Divided difference mu")],
                how="$\\tau = \\Sigma/\\mu$ with $\\Sigma, \\mu > 0$")
         pos_uses += [T("tau > 0: alpha_1 + alpha_2 < 1"), T("alpha_1 < 1"), T("alpha_2 < 1")]
-    d.sign(T("R > 0"), R, "positive", uses=pos_uses, how="a product of positive factors")
+    d.sign(T("R > 0"), R, "positive", via=R_form, uses=[T("R")] + pos_uses,
+           how="a product of positive factors")
     results = {}
     results["sign"] = d.sign_rule(T("Sign of the starvation"), Z,
                                   [1 - 2 * delta**2, s1 - s2, delta, c + delta], R, name=Z,
@@ -331,14 +335,17 @@ def _branch(d: Derivation, dynamics: str) -> dict[str, str]:
                                   how="the factorisation")
     # -- the convention-free starvation ----------------------------------------------------
     K2 = 2 * lam * kap + 2 * s1 + (0 if exact else 2 * lam)
-    P2 = s2 * S * K2 / (2 * lam**2 * N)
+    P2_form = s2 * S * K2 / (2 * lam**2 * N)
+    P2 = Tex("P_2", real=True)
+    d.definition(T("P_2"), P2, P2_form, how="the cofactor of $z^*_2$")
     Z2 = Tex("z^*_2", real=True)
     d.step(T("z2 at the fixed point"), z2, (c - delta) * P2,
            how="$z^*_2 = \\frac{s_2^2}{\\lambda}(c\\alpha_2 - \\delta\\alpha_1)$ (Eq. 11) with "
                "the difference lemma", name=Z2,
-           uses=["Sum and difference coordinates", T("Difference lemma"), T("N"), cdef])
-    d.sign(T("P_2 > 0"), P2, "positive",
-           uses=[T("Divided difference kappa"), T("N > 0")], how="$\\kappa, N > 0$")
+           uses=["Sum and difference coordinates", T("Difference lemma"), T("N"), T("P_2"),
+                 cdef])
+    d.sign(T("P_2 > 0"), P2, "positive", via=P2_form,
+           uses=[T("P_2"), T("Divided difference kappa"), T("N > 0")], how="$\\kappa, N > 0$")
     d.sign_rule(T("Sign of z2"), Z2, [c - delta], P2, name=Z2, const=1, positive=T("P_2 > 0"),
                 uses=[T("z2 at the fixed point")],
                 same_sign={c - delta: "sign(c - delta) = sign(1/sqrt2 - delta)"},
@@ -351,7 +358,8 @@ def _branch(d: Derivation, dynamics: str) -> dict[str, str]:
            how="multiply, $(c-\\delta)(c+\\delta) = 1 - 2\\delta^2$",
            uses=[T("z2 at the fixed point"), T("Factorisation"), cdef],
            name=ZZ)
-    d.sign(T("R P_2 > 0"), RP, "positive", uses=pos_uses, how="a product of positive factors")
+    d.sign(T("R P_2 > 0"), RP, "positive", uses=[T("R > 0"), T("P_2 > 0")],
+           how="a product of positive factors")
     results["magnitude"] = d.sign_rule(
         T("Sign of the starvation in magnitude"), ZZ,
         [(1 - 2 * delta**2) ** 2, s1 - s2, delta], RP,
