@@ -60,9 +60,15 @@ def derive() -> Derivation:
     V, v3 = Q[:, :2], Q[:, 2]
     B = U * S * V.T  # = Y Phi0
     Hsum = sum(binary_entropy(a) for a in al)
-    d.given("Saddle function with spectral decoupling", eq(Tex("\\mathcal{L}(\\theta,\\alpha)"),
-            Tex("\\mathbf 1\\cdot H(\\alpha) - \\alpha^TY\\Phi_0\\theta + \\frac{\\lambda}{2}"
-                "\\|Y\\Phi_0\\theta\\|^2")), ref="Eq. 17")
+    YPhi, thM = sp.MatrixSymbol("B", n, 3), sp.MatrixSymbol("theta", 3, 1)
+    HM, oneM, AlM = sp.MatrixSymbol("H", n, 1), sp.MatrixSymbol("1", n, 1), \
+        sp.MatrixSymbol("alpha", n, 1)
+    d.given("Saddle function with spectral decoupling", eq(
+        Tex("\\mathcal{L}(\\theta,\\alpha)"),
+        oneM.T * HM - AlM.T * YPhi * thM + lam / 2 * (YPhi * thM).T * (YPhi * thM)),
+        ref="Eq. 17", how="the saddle function of Eq. 7 with the penalty of Eq. 17, "
+                          "$B = Y\\Phi_0$ ($\\|\\hat y\\|^2 = \\|Y\\hat y\\|^2$, $H$ the "
+                          "binary entropy)")
     d.step("V has orthonormal columns", V.T * V, sp.eye(n), how="multiply",
            show=eq(Tex("V^TV"), sp.eye(n)))
     mv = sp.Matrix(sp.symbols("m_1:3", real=True))
