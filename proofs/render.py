@@ -8,6 +8,7 @@ identical bytes.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import sympy as sp
@@ -36,6 +37,36 @@ def method_counts(d: Derivation) -> str:
     return ", ".join(f"{c[k]} {k}" for k in sorted(c))
 
 
+#: the line that records the printer's version (``--check`` reads it back)
+VERSION_PREFIX = "**Rendered with:** SymPy "
+
+
+def version_line() -> str:
+    """``**Rendered with:** SymPy 1.14.0`` (the LaTeX printer the document depends on)."""
+    return f"{VERSION_PREFIX}{sp.__version__}"
+
+
+def rendered_version(text: str) -> str | None:
+    """The SymPy version recorded in a rendered document (None when absent)."""
+    for line in text.splitlines():
+        if line.startswith(VERSION_PREFIX):
+            return line[len(VERSION_PREFIX):].strip().rstrip(".")
+    return None
+
+
+def structure(text: str) -> list[str]:
+    """The lines of a document outside ``$$`` math blocks, inline math removed: what
+    does not depend on SymPy's LaTeX printer (used by ``--check`` across versions)."""
+    out, in_math = [], False
+    for line in text.splitlines():
+        if line.strip() == "$$":
+            in_math = not in_math
+            continue
+        if not in_math and not line.startswith(VERSION_PREFIX):
+            out.append(re.sub(r"\$[^$]*\$", "$.$", line))
+    return out
+
+
 def render(d: Derivation) -> str:
     """The Markdown document of one derivation (ends with a newline)."""
     out: list[str] = [
@@ -45,17 +76,27 @@ def render(d: Derivation) -> str:
         "",
         f"**Paper:** {d.paper_ref} (Pezeshki et al., *Gradient Starvation*, NeurIPS 2021).  ",
         (f"**Regenerate:** `gstheory derive {d.name}` (or `python -m proofs {d.name}`); "
-         "`gstheory derive --check` verifies that this file is up to date."),
+         "`gstheory derive --check` verifies that this file is up to date.  "),
+        version_line(),
         "",
     ]
     if d.intro:
         out += [d.intro, ""]
-    out += [("Each step records the claim, the SymPy operation that produced it and how it "
-             "was verified when this document was generated. Steps marked *given* are the "
-             "paper's definitions and hypotheses; *computed* steps are SymPy output shown "
-             "without a check of their own. A step that fails its check stops the "
-             "generation."), "",
-            "## Derivation", ""]
+    if d.reading or d.key_steps:
+        out += ["## Proof summary", ""]
+        if d.reading:
+            out += [d.reading, ""]
+        for title in d.key_steps:
+            k = d.index(title)
+            out += [f"- Step {k} ({d.steps[k - 1].title}):", "", "$$",
+                    tex(d.steps[k - 1].claim), "$$", ""]
+    out += ["## Verification log", "",
+            ("Each step records the claim, the SymPy operation that produced it and how it "
+             "was verified when this document was generated. Steps marked *given* are "
+             "definitions and hypotheses; *computed* steps are SymPy output shown without "
+             "a check of their own. A step that cites earlier steps (*uses*) may substitute "
+             "their definitions and solved equations, and a sign step may use their sign "
+             "facts. A step that fails its check stops the generation."), ""]
     for k, s in enumerate(d.steps, start=1):
         ref = f" ({s.ref})" if s.ref else ""
         out += [f"### Step {k}. {s.title}{ref}", ""]
@@ -69,7 +110,8 @@ def render(d: Derivation) -> str:
             out += [note, ""]
     out += ["## Results", ""]
     for r in d.results:
-        out += [f"**{r.name}**", "", "$$", f"\\boxed{{{tex(r.claim)}}}", "$$", ""]
+        out += [f"**{r.name}** (established in Step {d.index(r.step)})", "", "$$",
+                f"\\boxed{{{tex(r.claim)}}}", "$$", ""]
     if d.implemented_by:
         out += ["## Implemented in gstheory", ""]
         for fn, what in d.implemented_by:

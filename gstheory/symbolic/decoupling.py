@@ -21,14 +21,17 @@ import sympy as sp
 
 from .common import alphas, binary_entropy, lam, rotation, rotation3
 from .derivation import Derivation, Tex, eq
+from .lambert import lambert_positivity
 
 NAME = "spectral-decoupling"
 
 
-def paper_eq18(al: sp.Matrix, U: sp.Matrix, S: sp.Matrix) -> sp.Matrix:
-    r"""Eq. 18 as printed (column form, :math:`\eta = 1`):
+def paper_eq18() -> sp.MatrixExpr:
+    r"""Eq. 18 as printed (column form, :math:`\eta = 1`), in matrix symbols:
     :math:`\log\frac{1-\alpha}{\alpha} - \frac1\lambda US^2S^{-2}U^T\alpha`."""
-    return al.applyfunc(lambda a: sp.log((1 - a) / a)) - U * S**2 * (S**2).inv() * U.T * al / lam
+    U, S = sp.MatrixSymbol("U", 2, 2), sp.MatrixSymbol("S", 2, 2)
+    return (sp.MatrixSymbol("\\log\\frac{1-\\alpha}{\\alpha}", 2, 1)
+            - U * S**2 * (S**2).I * U.T * sp.MatrixSymbol("alpha", 2, 1) / lam)
 
 
 def derive() -> Derivation:
@@ -57,9 +60,15 @@ def derive() -> Derivation:
     V, v3 = Q[:, :2], Q[:, 2]
     B = U * S * V.T  # = Y Phi0
     Hsum = sum(binary_entropy(a) for a in al)
-    d.given("Saddle function with spectral decoupling", eq(Tex("\\mathcal{L}(\\theta,\\alpha)"),
-            Tex("\\mathbf 1\\cdot H(\\alpha) - \\alpha^TY\\Phi_0\\theta + \\frac{\\lambda}{2}"
-                "\\|Y\\Phi_0\\theta\\|^2")), ref="Eq. 17")
+    YPhi, thM = sp.MatrixSymbol("B", n, 3), sp.MatrixSymbol("theta", 3, 1)
+    HM, oneM, AlM = sp.MatrixSymbol("H", n, 1), sp.MatrixSymbol("1", n, 1), \
+        sp.MatrixSymbol("alpha", n, 1)
+    d.given("Saddle function with spectral decoupling", eq(
+        Tex("\\mathcal{L}(\\theta,\\alpha)"),
+        oneM.T * HM - AlM.T * YPhi * thM + lam / 2 * (YPhi * thM).T * (YPhi * thM)),
+        ref="Eq. 17", how="the saddle function of Eq. 7 with the penalty of Eq. 17, "
+                          "$B = Y\\Phi_0$ ($\\|\\hat y\\|^2 = \\|Y\\hat y\\|^2$, $H$ the "
+                          "binary entropy)")
     d.step("V has orthonormal columns", V.T * V, sp.eye(n), how="multiply",
            show=eq(Tex("V^TV"), sp.eye(n)))
     mv = sp.Matrix(sp.symbols("m_1:3", real=True))
@@ -81,30 +90,36 @@ def derive() -> Derivation:
                 "minimum-norm one.")
     w = sp.Matrix(sp.symbols("w_1:3", real=True))
     Lw = Hsum - (al.T * U * S * w)[0, 0] + lam / 2 * ((U * S * w).T * (U * S * w))[0, 0]
-    d.step("Only the row-space component matters", B * V, U * S,
-           how="multiply $USV^T\\cdot V$ (uses $V^TV = I$)",
-           show=eq(Tex("Y\\Phi_0 V"), Tex("US")),
+    Um, Sm, Vm = sp.MatrixSymbol("U", n, n), sp.MatrixSymbol("S", n, n), sp.MatrixSymbol("V", 3, n)
+    Alm = sp.MatrixSymbol("alpha", n, 1)
+    LOGm = sp.MatrixSymbol("\\log\\frac{1-\\alpha}{\\alpha}", n, 1)
+    d.definition("Explicit matrices", {Um: U, Sm: S, Vm: V, Alm: al,
+                                       LOGm: al.applyfunc(lambda a: sp.log((1 - a) / a))},
+                 how="as in the introduction", show=eq(Vm, V))
+    for i, ai in enumerate(al, start=1):
+        d.hypothesis(f"alpha_{i} < 1", 1 - ai, "positive", how="dual variables lie in $(0, 1)$")
+    d.step("Only the row-space component matters", Um * Sm * Vm.T * Vm, Um * Sm,
+           how="multiply $USV^T\\cdot V$ (uses $V^TV = I$)", uses=["Explicit matrices"],
            text="Write $\\theta = Vw + \\theta_\\perp$ with $V^T\\theta_\\perp = 0$. Then "
                 "$m = Y\\Phi_0\\theta = USw$ because")
     sol = sp.solve([sp.diff(Lw, x) for x in w], list(w), dict=True)
     if len(sol) != 1:
         raise AssertionError(f"expected one critical w, got {sol}")
     wstar = w.subs(sol[0])
-    d.step("Critical point in the row space", wstar, S.inv() * U.T * al / lam,
-           how="`solve` $\\nabla_w = 0$", show=eq(Tex("w^*"), Tex(
-               "\\frac1\\lambda S^{-1}U^T\\alpha")))
+    d.step("Critical point in the row space", wstar, Sm.I * Um.T * Alm / lam,
+           how="`solve` $\\nabla_w = 0$", name=Tex("w^*"), uses=["Explicit matrices"])
     th_star = V * wstar
     d.step("Minimum-norm critical point (the paper's form)", th_star,
-           V * (S**2).inv() * V.T * B.T * al / lam,
+           Vm * (Sm**2).I * Vm.T * (Um * Sm * Vm.T).T * Alm / lam, uses=["Explicit matrices"],
            how="$\\theta^* = Vw^*$ (since $\\|\\theta\\|^2 = \\|w\\|^2 + \\|\\theta_\\perp\\|^2$, "
                "$\\theta_\\perp = 0$ is the minimum norm); compared with the paper's "
                "$\\frac1\\lambda VS^{-2}V^T\\Phi_0^TY\\alpha$",
-           show=eq(Tex("\\theta^*"), Tex("\\frac1\\lambda VS^{-2}V^T\\Phi_0^TY\\alpha = "
-                                         "\\frac1\\lambda VS^{-1}U^T\\alpha")), ref="Eq. 18")
+           name=Tex("\\theta^*"), ref="Eq. 18",
+           text="($= \\frac1\\lambda VS^{-1}U^T\\alpha = Vw^*$)")
     marg_star = U * S * wstar
     d.step("U and S cancel: the margins", marg_star, al / lam,
            how="$Y\\hat y^* = USV^T\\theta^* = USw^*$ multiplied out",
-           show=eq(Tex("Y\\hat y^* = USV^TVS^{-1}U^T\\alpha/\\lambda"), al / lam),
+           name=Tex("Y\\hat y^*"),
            text="Every example's margin at the optimum is its own dual variable over "
                 "$\\lambda$; $U$ and $S$ have cancelled. (So $\\nabla_m\\mathcal L = 0$ "
                 "there, and $\\theta^*$ is a critical point in the full space.)")
@@ -114,11 +129,12 @@ def derive() -> Derivation:
            "\\alpha)$ (equal to $\\mathcal L(\\theta^*, \\alpha)$ by the step above)",
            show=eq(Tex("D_{SD}(\\alpha)"), sd_dual))
     flow = sp.Matrix([sp.diff(sd_dual, a) for a in al])
-    d.step("Decoupled dynamics (Eq. 18)", flow, paper_eq18(al, U, S),
+    d.step("Decoupled dynamics (Eq. 18)", flow, paper_eq18(),
+           uses=["Explicit matrices", "alpha_1 < 1", "alpha_2 < 1"],
            how="`diff` of $D_{SD}$; compared with the paper's "
                "$\\log\\frac{1-\\alpha}{\\alpha} - \\frac1\\lambda\\alpha US^2S^{-2}U^T$",
            simplifier="expand_log(., force=True)", ref="Eq. 18",
-           show=eq(Tex("\\dot\\alpha"), flow))
+           show=eq(Tex("\\dot\\alpha"), paper_eq18()))
     d.step("The Jacobian is diagonal", flow.jacobian(list(al)),
            sp.diag(*[-1 / (a * (1 - a)) - 1 / lam for a in al]), how="`jacobian`",
            show=eq(Tex("\\partial\\dot\\alpha/\\partial\\alpha"),
@@ -149,9 +165,10 @@ def derive() -> Derivation:
                 "$U$ and $S$ are (no closed form; the Taylor form has one):")
     lin = sp.series(sp.log(1 - a), a, 0, 2).removeO()
     ht = -sp.log(a) + lin - g - a / lg
+    lambert_positivity(d)
     at = d.solve("Taylor fixed point", ht, a, how="replace $\\log(1-\\alpha)$ by its "
                  "first-order series $-\\alpha$ (as for Eq. 10) and `solve`",
-                 simplifier="lambert-log")
+                 simplifier="lambert-log", uses=["W is positive on (0, inf)"])
     d.step("Taylor fixed point at gamma = 0", at.subs(g, 0),
            lg * sp.LambertW(1 / lg + 1) / (1 + lg), how="`subs(gamma, 0)`",
            show=eq(Tex("\\alpha^*_{SD}\\big|_{\\gamma=0}"),
@@ -162,8 +179,7 @@ def derive() -> Derivation:
     d.step("Responses", z, U.T * sp.ones(n, 1) * (g + zs / lam),
            how="$z^* = U^TY\\hat y^* = U^T(\\gamma + \\alpha^*/\\lambda)$ (Eq. 4) with "
                "$\\alpha^*_i = \\zeta$ for every $i$",
-           show=eq(Tex("z^*"), Tex("\\left(\\gamma + \\frac{\\alpha^*_{SD}}{\\lambda}\\right)"
-                                   "U^T\\mathbf 1")))
+           name=Tex("z^*"), text="$z^* = (\\gamma + \\alpha^*_{SD}/\\lambda)U^T\\mathbf 1$:")
     d.step("No strength enters z*", sp.Matrix([[sp.diff(zj, si) for zj in z] for si in s]),
            sp.zeros(n, n), how="`diff` of $z^*_j$ with respect to each strength $s_i$ "
            "($\\zeta = \\alpha^*_{SD}$ depends on $\\lambda, \\gamma$ only)",
@@ -204,19 +220,22 @@ def derive() -> Derivation:
     d.step("Sec. 4.4: decoupled dynamics", flowg,
            sp.Matrix([sp.log((1 - al[i]) / al[i]) - gs[i] - al[i] / lams[i]
                       for i in range(n)]), how="`diff`", simplifier="expand_log(., force=True)",
-           show=eq(Tex("\\dot\\alpha_i"), Tex("\\log\\frac{1-\\alpha_i}{\\alpha_i} - \\gamma_i - "
-                                             "\\frac{\\alpha_i}{\\lambda_i}")),
+           uses=["alpha_1 < 1", "alpha_2 < 1"], name=Tex("\\dot\\alpha"),
            text="Example $i$'s fixed point is $h = 0$ above with $(\\lambda_i, \\gamma_i)$: "
                 "again independent of $U$, $S$ and of the other examples, and "
                 "$z^* = U^T(\\gamma + \\alpha^*/\\lambda)$ contains no strength.")
-    d.result("Eq. 18", eq(Tex("\\dot\\alpha_i"), Tex("\\log\\frac{1-\\alpha_i}{\\alpha_i} - "
-                                                     "\\gamma_i - \\frac{\\alpha_i}{\\lambda_i}"
-                                                     "\\quad(\\gamma_i = 0,\\ "
-                                                     "\\lambda_i = \\lambda\\text{: Eq. 18})")))
-    d.result("Taylor fixed point", eq(Tex("\\alpha^*_{SD}"), at))
-    d.result("Responses", eq(Tex("z^*"), Tex("U^T\\left(\\gamma + \\alpha^*_{SD}/\\lambda"
-                                            "\\right),\\qquad \\frac{\\partial z^*_j}"
-                                            "{\\partial s_i^2} = 0")))
+    d.summary("With the penalty on the outputs, the margins at the optimum are "
+              "$\\alpha/\\lambda$: $U$ and $S$ cancel, the dual objective loses its coupling "
+              "term, and each dual variable follows its own one-dimensional dynamics (Eq. 18). "
+              "The fixed point is the same for every example, so no strength enters $z^*$ "
+              "and no feature starves another; per-example $\\lambda_i, \\gamma_i$ "
+              "(Sec. 4.4) keep the decoupling.",
+              ["U and S cancel: the margins", "Dual objective", "Decoupled dynamics (Eq. 18)",
+               "No strength enters z*", "Sec. 4.4: decoupled dynamics"])
+    d.result("Eq. 18", "Decoupled dynamics (Eq. 18)")
+    d.result("Eq. 18 with per-example targets (Sec. 4.4)", "Sec. 4.4: decoupled dynamics")
+    d.result("Taylor fixed point", "Taylor fixed point")
+    d.result("No starvation under spectral decoupling", "No strength enters z*")
     d.implements("gstheory.penalties.SpectralDecoupling", "the penalty (Eq. 17, Sec. 4.4)")
     d.implements("gstheory.fixed_points.sd_alpha", "$\\alpha^*_{SD}$: Taylor (Lambert W) "
                  "and exact forms")

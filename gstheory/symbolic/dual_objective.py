@@ -67,71 +67,75 @@ def derive() -> Derivation:
               "minimisation exactly and substitute it back. Explicit matrices: $n = 2$ "
               "examples, $m = 3$ parameters, every entry of $\\Phi_0$ a free symbol, "
               "$\\alpha$ a column vector (the paper writes it as a row).")
-    Hsum, Lag = im["H"], im["lagrangian"]
-    d.given("Saddle function of Eq. 7", eq(Tex(r"\mathcal{L}(\theta, \alpha)"),
-                                               Tex(r"\mathbf{1}\cdot H(\alpha) - "
-                                                         r"\alpha^T Y \Phi_0 \theta + "
-                                                         r"\frac{\lambda}{2}\|\theta\|^2")),
-            ref="Eq. 7")
+    Lag = im["lagrangian"]
+    PhiM, YM = sp.MatrixSymbol("Phi_0", n, m), sp.MatrixSymbol("Y", n, n)
+    alM, thM = sp.MatrixSymbol("alpha", n, 1), sp.MatrixSymbol("theta", m, 1)
+    HM, oneM = sp.MatrixSymbol("H", n, 1), sp.MatrixSymbol("1", n, 1)
+    d.definition("Explicit matrices", {PhiM: Phi, YM: Y, alM: al, thM: th,
+                                       HM: sp.Matrix([binary_entropy(a) for a in al]),
+                                       oneM: sp.ones(n, 1)},
+                 how="every entry of $\\Phi_0$ a free real symbol $\\phi_{ij}$, "
+                     "$Y = \\operatorname{diag}(y_1, y_2)$, $H$ the binary entropy (Eq. 6) "
+                     "entrywise",
+                 show=eq(PhiM, Phi))
+    d.given("Saddle function of Eq. 7", eq(Tex(r"\mathcal{L}(\theta, \alpha)"), Lag), ref="Eq. 7",
+            text="In matrix form $\\mathcal L = \\mathbf 1^TH(\\alpha) - \\alpha^TY\\Phi_0"
+                 "\\theta + \\frac\\lambda2\\|\\theta\\|^2$; explicitly:")
     grad = im["grad"]
-    d.step("Gradient in theta", grad, -Phi.T * Y * al + lam * th,
+    d.step("Gradient in theta", grad, -PhiM.T * YM * alM + lam * thM,
            how="`diff` of the saddle function with respect to each $\\theta_k$",
-           show=eq(Tex(r"\nabla_\theta \mathcal{L}"),
-                      Tex(r"-\Phi_0^T Y \alpha + \lambda\theta")))
+           uses=["Explicit matrices"],
+           show=eq(Tex(r"\nabla_\theta \mathcal{L}"), -PhiM.T * YM * alM + lam * thM))
     th_star = im["theta_star"]
-    d.step("Critical point", th_star, Phi.T * Y * al / lam,
+    d.step("Critical point", th_star, PhiM.T * YM * alM / lam,
            how="`solve` the linear system $\\nabla_\\theta\\mathcal L = 0$ for "
-               "$\\theta_1, \\theta_2, \\theta_3$",
-           show=eq(Tex(r"\theta^*"), Tex(r"\frac{1}{\lambda}\Phi_0^T Y\alpha")),
+               "$\\theta_1, \\theta_2, \\theta_3$", uses=["Explicit matrices"],
+           name=Tex(r"\theta^*"),
            text="The unique critical point (the paper's $\\theta^* = \\frac1\\lambda "
                 "(\\alpha Y\\Phi_0)^T$):")
     hess = sp.hessian(Lag, list(th))
     d.step("Hessian in theta", hess, lam * sp.eye(m), how="`hessian` in $\\theta$",
+           show=eq(Tex(r"\nabla^2_\theta\mathcal L"), lam * sp.eye(m)),
            text="The Hessian is $\\lambda I$ with $\\lambda > 0$: the critical point is the "
                 "global minimum.")
-    dual = im["dual"]
-    G = Y * Phi * Phi.T * Y
-    eq8 = Hsum - (al.T * G * al)[0, 0] / (2 * lam)
+    dual = sp.Matrix([[im["dual"]]])
+    eq8 = oneM.T * HM - alM.T * YM * PhiM * PhiM.T * YM * alM / (2 * lam)
     d.step("Substitution: the dual objective", dual, eq8,
            how="substitute $\\theta^*$ into $\\mathcal L$ (`subs`)", ref="Eq. 8",
-           show=eq(Tex(r"\min_\theta \mathcal{L}(\theta,\alpha)"),
-                      Tex(r"\mathbf{1}\cdot H(\alpha) - \frac{1}{2\lambda}\alpha^T "
-                                r"Y\Phi_0\Phi_0^T Y\alpha")))
-    # SVD: matrix symbols first
+           uses=["Explicit matrices"],
+           show=eq(Tex(r"\min_\theta \mathcal{L}(\theta,\alpha)"), eq8))
     U_, S_, V_ = sp.MatrixSymbol("U", n, n), sp.MatrixSymbol("S", n, n), \
         sp.MatrixSymbol("V", m, n)
     svd = U_ * S_ * V_.T
-    gram_ms = (svd * svd.T).subs(V_.T * V_, sp.Identity(n))
-    if gram_ms != U_ * S_ * S_.T * U_.T:
-        raise AssertionError(f"matrix-symbol SVD identity gave {gram_ms}")
-    d.given("Definition 1", eq(Tex(r"Y\Phi_0"), svd),
+    d.given("Definition 1", eq(YM * PhiM, svd),
             text="$U$ orthogonal, $S$ diagonal with positive entries, $V$ with orthonormal "
                  "columns ($V^TV = I$).", ref="Definition 1")
-    d.given("Gram matrix with matrix symbols", eq(svd * svd.T, gram_ms),
-            how="matrix symbols: `(U S V^T)(U S V^T)^T` then `subs(V^T V, I)`; with $S$ "
-                "diagonal, $S S^T = S^2$",
-            text="SymPy's matrix-symbol algebra performs the substitution $V^TV = I$:")
     ps = list(sp.symbols("p_1:4", real=True))
     s1, s2 = sp.symbols("s_1 s_2", positive=True)
     Ue, Se, Ve = rotation(), sp.diag(s1, s2), cayley(ps)[:, :2]
-    d.step("Explicit check: V^T V = I", Ve.T * Ve, sp.eye(n),
-           how="$V$ = first two columns of the Cayley rotation $(I-K)^{-1}(I+K)$, $K$ skew "
-               "with free entries $p_1, p_2, p_3$ (a generic $3\\times 2$ matrix with "
-               "orthonormal columns, rational in $p$)",
-           show=eq(Tex("V^T V"), sp.Symbol("I_2")))
-    YPhi = Ue * Se * Ve.T
-    d.step("Explicit check of the Gram identity", YPhi * YPhi.T, Ue * Se**2 * Ue.T,
-           how="multiply the explicit $U S V^T$ by its transpose; $U$ the rotation "
-               "$\\begin{pmatrix}\\frac{1-t^2}{1+t^2} & \\frac{-2t}{1+t^2}\\\\ \\frac{2t}{1+t^2} & "
-               "\\frac{1-t^2}{1+t^2}\\end{pmatrix}$ (every rotation but the half turn)",
-           show=eq(Tex(r"Y\Phi_0\Phi_0^TY"), Tex(r"U S^2 U^T")),
-           text="With $U$ a generic rotation and $V$ as above, entry by entry:")
-    d.result("Inner minimiser", eq(Tex(r"\theta^*"),
-                                      Tex(r"\frac{1}{\lambda}\Phi_0^T Y\alpha")))
-    d.result("Dual problem (Eq. 8)", eq(Tex(r"\min_\theta\mathcal{L}"),
-                                           Tex(r"\mathbf{1}\cdot H(\alpha) - "
-                                                     r"\frac{1}{2\lambda}\alpha^T U S^2 U^T"
-                                                     r"\alpha")))
+    d.definition("A generic SVD", {U_: Ue, S_: Se, V_: Ve},
+                 how="$U$ the rotation with parameter $t$ (every rotation but the half "
+                     "turn), $S = \\operatorname{diag}(s_1, s_2)$, $V$ the first two columns "
+                     "of the Cayley rotation $(I-K)^{-1}(I+K)$, $K$ skew with free entries "
+                     "$p_1, p_2, p_3$ (rational in $t$, $p$)", show=eq(U_, Ue))
+    d.step("V has orthonormal columns", V_.T * V_, sp.Identity(n), how="multiply",
+           uses=["A generic SVD"])
+    d.step("Gram identity", svd * svd.T, U_ * S_**2 * U_.T,
+           how="multiply the explicit $U S V^T$ by its transpose, entry by entry",
+           uses=["A generic SVD"])
+    spectral = oneM.T * HM - alM.T * U_ * S_**2 * U_.T * alM / (2 * lam)
+    d.step("Eq. 8 in spectral form", oneM.T * HM - alM.T * svd * svd.T * alM / (2 * lam),
+           spectral, how="$Y\\Phi_0\\Phi_0^TY = (Y\\Phi_0)(Y\\Phi_0)^T$ ($Y$ diagonal) "
+           "with Definition 1, and the Gram identity", uses=["A generic SVD", "Explicit matrices"],
+           ref="Eq. 8", show=eq(Tex(r"\min_\theta \mathcal{L}(\theta,\alpha)"), spectral))
+    d.summary("The saddle function is a positive quadratic in $\\theta$, so its inner "
+              "minimum is attained at the unique critical point $\\theta^* = \\frac1\\lambda"
+              "\\Phi_0^TY\\alpha$; substituting it leaves the dual objective, which depends "
+              "on the data only through the Gram matrix $U S^2 U^T$ (Definition 1).",
+              ["Critical point", "Hessian in theta", "Substitution: the dual objective",
+               "Gram identity", "Eq. 8 in spectral form"])
+    d.result("Inner minimiser", "Critical point")
+    d.result("Dual problem (Eq. 8)", "Eq. 8 in spectral form")
     d.implements("gstheory.dual.dual_objective", "Eq. 8")
     d.implements("gstheory.spectrum.Spectrum.gram", "$U S^2 U^T = Y\\Phi_0\\Phi_0^TY$")
     d.implements("gstheory.primal.minimise_primal", "the primal side; "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .common import alphas, lam, lambert_c, rotation, strengths_sq
-from .derivation import Derivation, Tex, eq
+from .derivation import DOMAIN_POINT, Derivation, Tex, eq
 
 NAME = "lambert-w-fixed-points"
 
@@ -40,15 +40,19 @@ def lambert_positivity(d: Derivation) -> None:
     :math:`\le 0`, so a positive :math:`c` has :math:`W(c) > 0`.
     """
     v = sp.Symbol("v", nonpositive=True)
-    d.given("Definition of W", eq(sp.LambertW(sp.Symbol("c")) * sp.exp(sp.LambertW(
-        sp.Symbol("c"))), sp.Symbol("c")),
-        text="$W$ is the principal branch of the Lambert W function: the inverse of "
-             "$w\\mapsto we^{w}$ on $w \\ge -1$.")
-    d.sign("W is positive on (0, inf)", v * sp.exp(v), "nonpositive",
-           how="`is_nonpositive` for $v \\le 0$",
-           text="For $v \\le 0$, $ve^{v} \\le 0$; hence $c = W(c)e^{W(c)} > 0$ forces "
-                "$W(c) > 0$. Below, $W(c)$ for $c > 0$ is therefore replaced by a positive "
-                "symbol whenever a sign is decided.")
+    cc = sp.Symbol("c")
+    d.given("Definition of W", eq(sp.LambertW(cc) * sp.exp(sp.LambertW(cc)), cc),
+            text="$W$ is the principal branch of the Lambert W function: the inverse of "
+                 "$w\\mapsto we^{w}$ on $w \\ge -1$.")
+    d.sign("w e^w <= 0 for w <= 0", v * sp.exp(v), "nonpositive",
+           how="`is_nonpositive` for $v \\le 0$")
+    d.hypothesis("W is positive on (0, inf)", sp.LambertW(DOMAIN_POINT), "positive",
+                 how=f"for $c > 0$, $c = W(c)e^{{W(c)}}$ (the definition, {d.cite('Definition of W')})"
+                     f" and $ve^v \\le 0$ for $v \\le 0$ ({d.cite('w e^w <= 0 for w <= 0')}) "
+                     "force $W(c) > 0$; an argument in words from the two steps above, stated "
+                     "for every $x > 0$ and cited wherever a sign or a log needs it",
+                 show=sp.Implies(sp.StrictGreaterThan(DOMAIN_POINT, 0),
+                                 sp.StrictGreaterThan(sp.LambertW(DOMAIN_POINT), 0)))
 
 
 def paper_eq12(s2: sp.Expr, column_sum: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
@@ -80,10 +84,11 @@ def derive() -> Derivation:
               "function.")
     c, root = scalar_root()
     a = sp.Symbol("alpha", positive=True)
+    lambert_positivity(d)
     d.solve("Scalar fixed point", sp.log(a) + c * a, a,
             how="`solve(log(alpha) + c*alpha, alpha)`", simplifier="lambert-log",
+            uses=["W is positive on (0, inf)"],
             text="For $c > 0$ the scalar equation $\\log\\alpha + c\\alpha = 0$ has the root")
-    lambert_positivity(d)
     w = sp.Symbol("w", positive=True)
     d.step("The root lies in (0, 1)", (c - w).subs(c, w * sp.exp(w)), w * (sp.exp(w) - 1),
            how="write $w = W(c) > 0$, so $c = we^{w}$ (definition of W), and substitute into "
@@ -108,7 +113,7 @@ def derive() -> Derivation:
            al.applyfunc(lambda x: sp.log(x) + cc * x), how="expand $\\log\\alpha + A\\alpha$",
            show=eq(Tex(r"\log\alpha + A\alpha"), al.applyfunc(lambda x: sp.log(x) + cc * x)))
     a_eq = root.subs(c, cc)
-    a12, z12 = paper_eq12(s2, Tex("\\Sigma_j"))
+    a12, _z12 = paper_eq12(s2, Tex("\\Sigma_j"))
     d.step("Equal strengths: alpha* (Eq. 12)", a_eq, a12,
            how="the scalar root with $c = (s^2+\\lambda)/\\lambda$", ref="Eq. 12",
            show=eq(Tex("\\alpha^*_i"), a12))
@@ -116,10 +121,10 @@ def derive() -> Derivation:
     colsum = [sum(U[:, j]) for j in range(n)]
     d.step("Equal strengths: responses (Eq. 12)", z,
            sp.Matrix([paper_eq12(s2, colsum[j])[1] for j in range(n)]),
-           how="$z^* = \\frac{s^2}{\\lambda}U^T\\alpha^*$ (Eq. 11) with the constant $\\alpha^*$",
-           ref="Eq. 12",
-           show=eq(Tex("z^*_j"), z12.subs(Tex("\\Sigma_j"),
-                                                  Tex("\\sum_i u_{ij}"))))
+           how="$z^* = \\frac{s^2}{\\lambda}U^T\\alpha^*$ (Eq. 11) with the constant "
+               "$\\alpha^*$; entry $j$ is $\\frac{s^2W(s^2/\\lambda+1)}{s^2+\\lambda}"
+               "\\sum_i u_{ij}$",
+           ref="Eq. 12", name=Tex("z^*"))
     # --- case 2: permutation U ---
     m = 3
     s2s = strengths_sq(m)
@@ -137,20 +142,23 @@ def derive() -> Derivation:
            a_p.applyfunc(sp.log) + Ap * a_p,
            sp.zeros(m, 1), how="substitute $\\alpha^*_i = W(A_{ii})/A_{ii}$ into "
            "$\\log\\alpha + A\\alpha$; $\\log W(c) = \\log c - W(c)$ (definition of W)",
-           simplifier="lambert-log",
+           simplifier="lambert-log", uses=["W is positive on (0, inf)"],
            show=eq(Tex(r"\log\alpha^* + A\alpha^*"), sp.zeros(m, 1)))
     zp = sp.diag(*s2s) * P.T * a_p / lam
     d.step("Permutation: responses (Eq. 13)", zp,
            sp.Matrix([paper_eq13(si) for si in s2s]),
            how="$z^* = \\frac1\\lambda S^2P^T\\alpha^*$ (Eq. 11)", ref="Eq. 13",
-           show=eq(Tex("z^*"), sp.Matrix([paper_eq13(si) for si in s2s])),
+           name=Tex("z^*"),
            text="The permutation cancels: feature $j$'s response depends on its own strength "
                 "only.")
-    d.result("Scalar root", eq(Tex(r"\log\alpha + c\alpha = 0 \iff \alpha"), root))
-    d.result("Eq. 12 (equal strengths)", eq(Tex("z^*_j"), z12.subs(
-        Tex("\\Sigma_j"), Tex("\\sum_i u_{ij}"))))
-    d.result("Eq. 13 (permutation)", eq(Tex("z^*_j"), paper_eq13(
-        sp.Symbol("s_j^2", positive=True))))
+    d.summary("Where $A$ is diagonal (equal strengths, or a permutation $U$) the fixed-point "
+              "equations decouple into $\\log\\alpha + c\\alpha = 0$, solved by "
+              "$W(c)/c \\in (0, 1)$; Eq. 11 then gives the responses in closed form.",
+              ["Scalar fixed point", "c - W(c) > 0", "Equal strengths: alpha* (Eq. 12)",
+               "Equal strengths: responses (Eq. 12)", "Permutation: responses (Eq. 13)"])
+    d.result("Scalar root", "Scalar fixed point")
+    d.result("Eq. 12 (equal strengths)", "Equal strengths: responses (Eq. 12)")
+    d.result("Eq. 13 (permutation)", "Permutation: responses (Eq. 13)")
     d.implements("gstheory.fixed_points.closed_form_equal_strengths", "Eq. 12")
     d.implements("gstheory.fixed_points.closed_form_permutation", "Eq. 13")
     d.implements("gstheory.fixed_points.responses", "Eq. 11 ($z^*$ from $\\alpha^*$)")

@@ -48,15 +48,21 @@ def derive() -> Derivation:
     bv = sp.Matrix(b)
     G = bv.applyfunc(sp.log) + A * bv
     JG = G.jacobian(b)
-    d.step("Jacobian of G", JG, A + sp.diag(*[1 / x for x in b]), how="`jacobian`",
-           show=eq(Tex("G'(\\alpha)"), Tex("A + \\operatorname{diag}(1/\\alpha)")))
+    AM, DG = sp.MatrixSymbol("A", 2, 2), sp.MatrixSymbol(r"\operatorname{diag}(1/\alpha_0)", 2, 2)
+    LG, ONE = sp.MatrixSymbol(r"\log\alpha_0", 2, 1), sp.MatrixSymbol(r"\mathbf{1}", 2, 1)
+    A0 = sp.MatrixSymbol("alpha_0", 2, 1)
+    d.definition("Generic matrices", {AM: A, DG: sp.diag(*[1 / x for x in b]),
+                                      LG: bv.applyfunc(sp.log), ONE: sp.ones(2, 1), A0: bv},
+                 how="$A$ symmetric with free entries, $\\alpha_0 = (b_1, b_2) > 0$",
+                 show=eq(AM, A))
+    d.step("Jacobian of G", JG, AM + DG, how="`jacobian`", uses=["Generic matrices"],
+           name=Tex("G'(\\alpha_0)"))
     newton = bv - JG.LUsolve(G)
-    d.step("One Newton step equals Eq. 14", newton, paper_eq14(A, b),
+    eq14 = (AM + DG).I * (ONE - LG)
+    d.step("One Newton step equals Eq. 14", newton, eq14,
            how="$\\alpha_0 - G'(\\alpha_0)^{-1}G(\\alpha_0)$ with `LUsolve`, at a generic "
-               "$\\alpha_0 = (b_1, b_2)$",
-           show=eq(Tex("\\alpha_0 - G'(\\alpha_0)^{-1}G(\\alpha_0)"),
-                   Tex("\\left[A + \\operatorname{diag}(1/\\alpha_0)\\right]^{-1}"
-                       "(\\mathbf 1 - \\log\\alpha_0)")), ref="Eq. 14",
+               "$\\alpha_0 = (b_1, b_2)$", uses=["Generic matrices"],
+           name=Tex("\\alpha_0 - G'(\\alpha_0)^{-1}G(\\alpha_0)"), ref="Eq. 14",
            text="(because $\\operatorname{diag}(1/\\alpha_0)\\alpha_0 = \\mathbf 1$):")
     # accuracy for Eq. 15's coupling
     s1, s2 = strengths_sq(2)
@@ -75,15 +81,19 @@ def derive() -> Derivation:
     L1 = sp.diff(L, delta).subs(delta, 0)
     d.step("First order agrees with the exact fixed point", L1, p,
            how="$\\frac{d}{d\\delta}$ of Eq. 14 at 0 vs $\\alpha^{*\\prime}(0)$ from implicit "
-               "differentiation of $G(\\alpha^*(\\delta), \\delta) = 0$",
-           show=eq(Tex("\\alpha_{\\mathrm{L1}}'(0)"), Tex("\\alpha^{*\\prime}(0)")),
+               "differentiation of $G(\\alpha^*(\\delta), \\delta) = 0$ (`LUsolve`), shown",
+           name=Tex("\\alpha_{\\mathrm{L1}}'(0) = \\alpha^{*\\prime}(0)"),
            text="Lemma 1's approximation and the exact fixed point have the same value and "
                 "the same first derivative at $\\delta = 0$, so the error of Eq. 14 is "
                 "$O(\\delta^2)$ (Newton's method converges quadratically from a point at "
                 "distance $O(\\delta)$):")
-    d.result("Lemma 1 (Eq. 14)", eq(Tex("\\alpha^*"), Tex(
-        "\\left[A + \\operatorname{diag}(1/\\alpha^*_0)\\right]^{-1}(\\mathbf 1 - "
-        "\\log\\alpha^*_0) + O(\\delta^2)")))
+    d.summary("Eq. 14 is exactly one Newton step for $\\log\\alpha + A\\alpha = 0$ from the "
+              "uncoupled fixed point; for Eq. 15's coupling it reproduces the fixed point's "
+              "value and first derivative in $\\delta$, so its error is $O(\\delta^2)$.",
+              ["One Newton step equals Eq. 14", "At delta = 0 the step is exact",
+               "First order agrees with the exact fixed point"])
+    d.result("Lemma 1 (Eq. 14) is a Newton step", "One Newton step equals Eq. 14")
+    d.result("Lemma 1 is first-order exact", "First order agrees with the exact fixed point")
     d.implements("gstheory.fixed_points.lemma1", "Eq. 14")
     d.implements("gstheory.fixed_points.uncoupled_alpha", "$\\alpha^*_0$ (Eq. 13)")
     return d

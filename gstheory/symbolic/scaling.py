@@ -15,11 +15,23 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .common import alphas, eq15, lam, lambert_c, strengths_sq
-from .derivation import Derivation, Tex, eq
-from .starvation import expansion
+from . import theorem2_all_orders as t2
+from .common import alphas, eq15, lam, strengths_sq
+from .derivation import Derivation, Tex
 
 NAME = "theorem-2-scaling"
+
+
+def _closed_form(dynamics: str) -> tuple[sp.Expr, sp.Symbol, sp.Symbol, sp.Symbol]:
+    r"""The all-orders closed form of :math:`dz^*_2/ds_1^2` with the slopes
+    :math:`d_i = \operatorname{link}'(\alpha^*_i)` kept as symbols (they depend on the
+    parameters only through the invariant :math:`\alpha^*`), ``c`` written out."""
+    d1, d2 = sp.symbols("d_1 d_2", positive=True)
+    A = t2.system_matrix(dynamics)
+    M = sp.diag(d1, d2) + A
+    Z = (t2.s2 * (t2.c * t2.a1 + t2.delta * t2.a2) * t2.c * t2.delta * (d2 - d1)
+         / (t2.lam**2 * M.det()))
+    return Z.subs(t2.c, sp.sqrt(1 - t2.delta**2)), t2.s1, t2.s2, t2.lam
 
 
 def derive() -> Derivation:
@@ -46,10 +58,10 @@ def derive() -> Derivation:
     d.step("Eq. 10's matrix is scale invariant", A10.subs(scale, simultaneous=True), A10,
            how="`subs` $s_i^2 \\to ts_i^2$, $\\lambda \\to t\\lambda$ in "
                "$A = \\frac1\\lambda U(S^2+\\lambda I)U^T$",
-           show=eq(Tex("A(ts_1^2, ts_2^2, t\\lambda)"), Tex("A(s_1^2, s_2^2, \\lambda)")))
+           name=Tex("A(ts_1^2, ts_2^2, t\\lambda)"))
     d.step("Eq. 9's matrix is scale invariant", A9.subs(scale, simultaneous=True), A9,
            how="the same for $\\frac1\\lambda US^2U^T$",
-           show=eq(Tex("\\tfrac{1}{t\\lambda}U(tS^2)U^T"), Tex("\\tfrac1\\lambda US^2U^T")))
+           name=Tex("\\tfrac{1}{t\\lambda}U(tS^2)U^T"))
     d.note("The fixed-point equations $\\log\\alpha + A\\alpha = 0$ (Eq. 10) and "
            "$\\log\\frac{\\alpha}{1-\\alpha} + \\frac1\\lambda US^2U^T\\alpha = 0$ (Eq. 9) "
            "contain the parameters only through these matrices, so their (unique, "
@@ -57,53 +69,39 @@ def derive() -> Derivation:
     z = S2 * U.T * al / lam
     d.step("Responses are homogeneous of degree 0", z.subs(scale, simultaneous=True), z,
            how="`subs` in $z = \\frac1\\lambda S^2U^T\\alpha$ at fixed $\\alpha$ (Eq. 11)",
-           show=eq(Tex("z^*(ts_1^2, ts_2^2, t\\lambda)"), Tex("z^*(s_1^2, s_2^2, \\lambda)")))
-    Z = sp.Function("z_2")
-    x1, x2, x3 = sp.symbols("x_1:4", positive=True)
-    identity = Z(t * x1, t * x2, t * x3) - Z(x1, x2, x3)
-    dd = sp.diff(identity, x1)
-    dZ = sp.Derivative(Z(x1, x2, x3), x1)
-    xi = sp.Symbol("xi")
-    dZt = sp.Subs(sp.Derivative(Z(xi, t * x2, t * x3), xi), xi, t * x1)
-    d.step("Derivative is homogeneous of degree -1", dd, t * dZt - dZ,
-           how="`diff` of the identity $z_2(tx) - z_2(x) = 0$ with respect to $x_1 = s_1^2$",
-           show=eq(Tex("\\frac{\\partial}{\\partial x_1}\\left[z_2(tx) - z_2(x)\\right]"),
-                   t * dZt - dZ),
-           text="Differentiating the invariance $z^*_2(tx) = z^*_2(x)$, "
-                "$x = (s_1^2, s_2^2, \\lambda)$, with respect to $x_1 = s_1^2$ (chain rule):")
-    d.note("Since the bracket vanishes identically, $t\\,\\partial_1 z^*_2(tx) = "
-           "\\partial_1 z^*_2(x)$: the derivative is homogeneous of degree $-1$; with "
-           "$t = 1/s_2^2$ this is the reduction below. It holds at every $\\delta$ and for "
-           "both dynamics (Eq. 9 and Eq. 10), not only at first order.")
-    d.given("Reduction", eq(Tex("\\frac{dz^*_2}{ds_1^2}(\\delta; s_1^2, s_2^2, \\lambda)"),
-                            Tex("\\frac{1}{s_2^2}\\,\\frac{dz^*_2}{ds_1^2}\\left(\\delta; "
-                                "\\frac{s_1^2}{s_2^2}, 1, \\frac{\\lambda}{s_2^2}\\right)")),
-            how="the previous step at $t = 1/s_2^2$")
-    # check on the first-order closed form of Theorem 2
-    e = expansion(second=False)
-    D1 = e["D1"]
-    c1, c2 = lambert_c(s1), lambert_c(s2)
-    d.step("The Lambert arguments are invariant", sp.Matrix([c1, c2]).subs(
-        scale, simultaneous=True), sp.Matrix([c1, c2]), how="`subs`",
-        show=eq(Tex("c_i(ts_i^2, t\\lambda)"), Tex("c_i")),
-        text="Check on Theorem 2's first-order coefficient $D_1$ (derivation `theorem-2`); "
-             "$a_i = W(c_i)/c_i$ depend on the parameters only through $c_i$:")
-    d.step("D1 is homogeneous of degree -1", t * D1.subs(scale, simultaneous=True), D1,
-           how="`subs` then multiply by $t$",
-           show=eq(Tex("t\\,D_1(ts_1^2, ts_2^2, t\\lambda)"), Tex("D_1(s_1^2, s_2^2, \\lambda)")))
+           name=Tex("z^*(ts_1^2, ts_2^2, t\\lambda)"))
     r, ell = sp.symbols("r ell", positive=True)
-    ratio = {s1: r * s2, lam: ell * s2}
-    D1r = sp.factor(D1.subs({s1: r, s2: 1, lam: ell}, simultaneous=True))
-    d.step("In ratio form", s2 * D1.subs(ratio, simultaneous=True), D1r,
-           how="substitute $s_1^2 = rs_2^2$, $\\lambda = \\ell s_2^2$ into $s_2^2D_1$ and compare "
-               "with $D_1$ at $(s_1^2, s_2^2, \\lambda) = (r, 1, \\ell)$ (`factor`ed)",
-           show=eq(Tex("s_2^2 D_1(rs_2^2, s_2^2, \\ell s_2^2)"), D1r),
-           text="With $r = s_1^2/s_2^2$, $\\ell = \\lambda/s_2^2$ (so $c_1 = (r+\\ell)/\\ell$, "
-                "$c_2 = (1+\\ell)/\\ell$ and the $a_i$ depend on $(r, \\ell)$ only), "
-                "$s_2^2 D_1$ is a function of $(r, \\ell)$ alone:")
-    d.result("Scaling", eq(Tex("\\operatorname{sign}\\frac{dz^*_2}{ds_1^2}"), Tex(
-        "\\operatorname{sign}\\frac{dz^*_2}{ds_1^2}\\left(\\delta; \\frac{s_1^2}{s_2^2}, 1, "
-        "\\frac{\\lambda}{s_2^2}\\right)\\quad\\text{(Eq. 9 and Eq. 10, any }\\delta)")))
+    keys = []
+    for dyn, lab in (("taylor", "Eq. 10"), ("exact", "Eq. 9")):
+        Z, x1, x2, lm = _closed_form(dyn)
+        sc = {x1: t * x1, x2: t * x2, lm: t * lm}
+        d.step(f"The starvation is homogeneous of degree -1 ({lab})",
+               t * Z.subs(sc, simultaneous=True), Z,
+               how="`subs` in the all-orders closed form of $dz^*_2/ds_1^2$ (derivation "
+                   "`theorem-2-all-orders`; $d_i = \\operatorname{link}'(\\alpha_i)$ kept as "
+                   "symbols) at the invariant $\\alpha^*$, times $t$",
+               name=Tex("t\\,\\frac{dz^*_2}{ds_1^2}(ts_1^2, ts_2^2, t\\lambda)"))
+        title = f"Reduction to two ratios ({lab})"
+        d.step(title, x2 * Z.subs({x1: r * x2, lm: ell * x2}, simultaneous=True),
+               Z.subs({x1: r, x2: 1, lm: ell}, simultaneous=True),
+               how="$t = 1/s_2^2$: substitute $s_1^2 = rs_2^2$, $\\lambda = \\ell s_2^2$ and "
+                   "compare with the closed form at $(r, 1, \\ell)$",
+               name=Tex("s_2^2\\frac{dz^*_2}{ds_1^2}(\\delta; rs_2^2, s_2^2, \\ell s_2^2)"))
+        keys.append(title)
+    d.note("With $r = s_1^2/s_2^2$ and $\\ell = \\lambda/s_2^2$ the fixed point (hence "
+           "$\\alpha^*$ in the closed form) depends on $(\\delta, r, \\ell)$ only, so "
+           "$\\operatorname{sign}\\frac{dz^*_2}{ds_1^2}(\\delta; s_1^2, s_2^2, \\lambda) = "
+           "\\operatorname{sign}\\frac{dz^*_2}{ds_1^2}(\\delta; r, 1, \\ell)$ for both "
+           "dynamics and every $\\delta$: a certificate over $(\\delta, r, \\ell)$ covers "
+           "all parameters.")
+    d.summary("Scaling $(s_1^2, s_2^2, \\lambda)$ by $t > 0$ leaves the fixed-point matrices, "
+              "hence $\\alpha^*$ and $z^*$, unchanged; the all-orders closed form of "
+              "$dz^*_2/ds_1^2$ is then homogeneous of degree $-1$, so its sign depends on "
+              "$(\\delta, s_1^2/s_2^2, \\lambda/s_2^2)$ only.",
+              ["Eq. 10's matrix is scale invariant", "Eq. 9's matrix is scale invariant",
+               "The starvation is homogeneous of degree -1 (Eq. 10)"] + keys)
+    for k in keys:
+        d.result(k.replace("Reduction to two ratios", "Scaling"), k)
     d.implements("gstheory.certificates", "certifies the sign on boxes in "
                  "$(\\delta, s_1^2/s_2^2, \\lambda/s_2^2)$, relying on this reduction")
     d.implements("gstheory.sensitivity.starvation_matrix", "numeric $dz^*_j/ds_i^2$ "

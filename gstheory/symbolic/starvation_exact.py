@@ -16,7 +16,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .common import delta, eq15, lam, strengths_sq
-from .derivation import Derivation, Tex, eq
+from .derivation import DOMAIN_POINT, Derivation, Tex, eq
 
 NAME = "theorem-2-exact-dynamics"
 
@@ -69,76 +69,92 @@ def derive() -> Derivation:
               "has no closed form; we keep it as a symbol with its defining equation "
               "and repeat the first-order argument of derivation `theorem-2`.")
     e = expansion()
-    s1, s2, b1, b2, B, p = e["s1"], e["s2"], e["b1"], e["b2"], e["B"], e["p"]
+    s1, s2, b1, b2, B, _p = e["s1"], e["s2"], e["b1"], e["b2"], e["B"], e["p"]
     e1, e2 = s1 / lam, s2 / lam
-    d.given("Fixed-point equation of Eq. 9", eq(Tex("G(\\alpha,\\delta)"), Tex(
-        "\\log\\frac{\\alpha}{1-\\alpha} + \\frac1\\lambda U(\\delta)S^2U(\\delta)^T\\alpha")),
-        ref="Eq. 9")
+    Um, S2m, Al = sp.MatrixSymbol("U", 2, 2), sp.MatrixSymbol("S^2", 2, 2), \
+        sp.MatrixSymbol("alpha", 2, 1)
+    d.given("Fixed-point equation of Eq. 9", eq(Tex("G(\\alpha,\\delta)"), sp.MatrixSymbol(
+        "\\log\\frac{\\alpha}{1-\\alpha}", 2, 1) + Um * S2m * Um.T * Al / lam), ref="Eq. 9",
+        how="the fixed point of Eq. 9, $G = 0$; $U = U(\\delta)$ of Eq. 15")
     d.step("Uncoupled system", B.subs(delta, 0), sp.diag(e1, e2), how="`subs(delta, 0)`",
            show=eq(Tex("B(0)"), sp.diag(e1, e2)))
+    u1, u2 = sp.symbols("u_1 u_2", positive=True)
     u = sp.Symbol("u", positive=True)
     bb = 1 / (1 + sp.exp(u))
-    d.step("Logit coordinates", sp.log(bb / (1 - bb)), -u, how="substitute "
-           "$b = 1/(1+e^{u})$", simplifier="expand_log(., force=True)",
-           show=eq(Tex("\\log\\frac{b}{1-b}\\Big|_{b = 1/(1+e^u)}"), -u),
-           text="The uncoupled fixed point solves $\\log\\frac{b_i}{1-b_i} + "
-                "\\frac{s_i^2}{\\lambda}b_i = 0$; with $b_i = 1/(1+e^{u_i})$ this reads "
-                "$u_i = \\frac{s_i^2}{\\lambda}b_i > 0$, so $u_i > 0$ and $b_i < 1/2$:")
+    d.definition("Logit coordinates", {b1: 1 / (1 + sp.exp(u1)), b2: 1 / (1 + sp.exp(u2))},
+                 how="$b_i = 1/(1+e^{u_i})$; $u_i > 0$ because the uncoupled equation reads "
+                     "$u_i = \\frac{s_i^2}{\\lambda}b_i > 0$ (below)")
+    d.step("Logit of b", sp.log(bb / (1 - bb)), -u, how="substitute $b = 1/(1+e^{u})$",
+           simplifier="expand_log(., force=True)",
+           name=Tex("\\log\\frac{b}{1-b}\\Big|_{b = 1/(1+e^u)}"))
+    for i, (ui, si, bi) in enumerate(((u1, s1, b1), (u2, s2, b2)), start=1):
+        d.solve(f"Uncoupled fixed point {i} in logit coordinates",
+                -ui + si / (lam * (1 + sp.exp(ui))), si,
+                how=f"$\\log\\frac{{b_{i}}}{{1-b_{i}}} + \\frac{{s_{i}^2}}{{\\lambda}}b_{i} = 0$ "
+                    f"with the logit of $b_{i}$ above; `solve` for $s_{i}^2$")
     d.step("First derivative of B", e["B1"], sp.Matrix([[0, (s1 - s2) / lam],
                                                         [(s1 - s2) / lam, 0]]),
-           how="`diff(B, delta)` at 0", show=eq(Tex("B'(0)"), e["B1"]))
-    d.step("Implicit differentiation: first order", e["J0"] * p,
-           -e["B1"] * sp.Matrix([b1, b2]), how="`LUsolve` of $G_\\alpha\\alpha'(0) = "
-           "-B'(0)b$, $G_\\alpha = \\operatorname{diag}(1/(b(1-b))) + B(0)$",
-           show=eq(Tex("\\alpha'(0)"), p))
+           how="`diff(B, delta)` at 0", name=Tex("B'(0)"))
+    pv = sp.Matrix(sp.symbols("alpha_1'(0) alpha_2'(0)"))
+    d.solve("Implicit differentiation: first order", list(e["J0"] * pv + e["B1"] * sp.Matrix([b1, b2])),
+            list(pv), how="`solve` $G_\\alpha\\alpha'(0) = -B'(0)b$, $G_\\alpha = "
+            "\\operatorname{diag}(1/(b(1-b))) + B(0)$")
     q1, q2 = b1 * (1 - b1), b2 * (1 - b2)
     z1t = -(s2 / lam) * b1 * (e1 + 1 / q2) / (e2 + 1 / q2)
     d.step("Response z2: first-order coefficient", e["z1"], z1t,
            how="$z^*_2 = \\frac{s_2^2}{\\lambda}(U^T\\alpha^*)_2$ (Eq. 11), `diff` in "
-               "$\\delta$ at 0", show=eq(Tex("\\left.\\frac{dz^*_2}{d\\delta}\\right|_0"), z1t))
+               "$\\delta$ at 0", name=Tex("\\left.\\frac{dz^*_2}{d\\delta}\\right|_0"))
     d.step("Derivative of the uncoupled fixed point", e["db1"],
            -b1 * q1 / (lam + s1 * q1),
-           how="`idiff(log(b/(1-b)) + s^2 b/lambda, b, s^2)`",
-           show=eq(Tex("\\frac{db_1}{ds_1^2}"), -b1 * q1 / (lam + s1 * q1)))
+           how="`idiff(log(b/(1-b)) + s^2 b/lambda, b, s^2)`", name=Tex("\\frac{db_1}{ds_1^2}"))
     E1 = e["E1"]
     P = b1 * s2 / ((lam + s1 * q1) * (lam + s2 * q2))
     d.step("First-order starvation coefficient", E1, P * (q1 - q2),
            how="chain rule $\\frac{d}{ds_1^2}$ of the $\\delta$-coefficient, `factor`",
-           show=eq(Tex("E_1"), sp.Mul(P, sp.Add(q1, -q2, evaluate=False), evaluate=False)),
+           name=Tex("E_1"),
            text="$\\frac{dz^*_2}{ds_1^2} = \\delta E_1 + O(\\delta^2)$ with, writing "
                 "$q_i = b_i(1-b_i)$,", ref="Eq. 16")
-    u1, u2 = sp.symbols("u_1 u_2", positive=True)
-    Pu = sp.simplify(P.subs({b1: 1 / (1 + sp.exp(u1)), b2: 1 / (1 + sp.exp(u2))}))
-    d.sign("The cofactor is positive", Pu, "positive",
-           how="substitute $b_i = 1/(1+e^{u_i})$, `simplify`, `is_positive`",
-           show=sp.StrictGreaterThan(Tex("\\frac{b_1 s_2^2}{(\\lambda + s_1^2q_1)"
-                                         "(\\lambda + s_2^2q_2)}"), 0))
-    q = sp.exp(u) / (1 + sp.exp(u)) ** 2
-    d.step("q in logit coordinates", (bb * (1 - bb)), q, how="substitute",
-           simplifier="rewrite(exp)", show=eq(Tex("q = b(1-b)"), q))
-    dq = d.step("q decreases in u", sp.diff(q, u),
-                -2 * sp.exp(3 * u / 2) * sp.sinh(u / 2) / (1 + sp.exp(u)) ** 3,
-                how="`diff(q, u)`", simplifier="rewrite(exp)",
-                show=eq(Tex("\\frac{dq}{du}"),
-                        -2 * sp.exp(3 * u / 2) * sp.sinh(u / 2) / (1 + sp.exp(u)) ** 3))
-    d.sign("dq/du < 0 for u > 0", dq, "negative", how="`is_negative`, $u > 0$")
-    ee = sp.Symbol("e", positive=True)
-    du = sp.factor(sp.idiff(u - ee / (1 + sp.exp(u)), u, ee))
-    d.sign("u increases with the strength", du, "positive",
-           how="`idiff(u - e/(1+exp(u)), u, e)` with $e = s^2/\\lambda$, then `is_positive`",
-           show=sp.StrictGreaterThan(Tex("\\frac{du}{d(s^2/\\lambda)} = " + sp.latex(du)), 0),
-           text="So $s_1^2 > s_2^2 \\Rightarrow u_1 > u_2 \\Rightarrow q_1 < q_2 "
-                "\\Rightarrow E_1 < 0$:")
+    d.sign("The cofactor is positive", P, "positive", how="`is_positive`, $b_i, s_i^2, "
+           "\\lambda > 0$ and $q_i = b_i(1-b_i) > 0$", uses=["Logit coordinates"],
+           via=P.subs({b1: 1 / (1 + sp.exp(u1)), b2: 1 / (1 + sp.exp(u2))}))
+    kq, mu = sp.Symbol("kappa", real=True), sp.Symbol("mu", real=True)
+    d.hypothesis("u > 0", DOMAIN_POINT, "positive",
+                 how="the segment between $u_1, u_2 > 0$ lies in $u > 0$")
+    d.divided_difference("q decreases in u", lambda y: -sp.exp(y) / (1 + sp.exp(y)) ** 2,
+                         u1, u2, kq,
+                         lambda y: 2 * sp.exp(3 * y / 2) * sp.sinh(y / 2) / (1 + sp.exp(y)) ** 3,
+                         domain=["u > 0"], simplifier="rewrite(exp)",
+                         how="$q = b(1-b) = e^u/(1+e^u)^2$; $\\kappa$ the divided difference "
+                             "of $-q$ between $u_1$ and $u_2$")
+    d.divided_difference("u increases with the strength", lambda y: y * (1 + sp.exp(y)),
+                         u1, u2, mu, lambda y: 1 + sp.exp(y) + y * sp.exp(y),
+                         domain=["u > 0"],
+                         how="$s^2/\\lambda = u(1+e^u)$ (the uncoupled equation); $\\mu$ its "
+                             "divided difference between $u_1$ and $u_2$")
+    cof = kq * P / (lam * mu)
+    d.sign("kappa P / mu is positive", cof, "positive",
+           uses=["q decreases in u", "u increases with the strength", "The cofactor is positive"],
+           how="$\\kappa, \\mu > 0$, the cofactor $> 0$")
+    d.sign_rule("Sign of E_1", E1, [s1 - s2], cof, name=Tex("E_1"),
+                positive="kappa P / mu is positive",
+                uses=["Logit coordinates", "Uncoupled fixed point 1 in logit coordinates",
+                      "Uncoupled fixed point 2 in logit coordinates", "q decreases in u",
+                      "u increases with the strength"],
+                how="$q_1 - q_2 = -\\kappa(u_1 - u_2)$ and $u_1 - u_2 = (s_1^2 - s_2^2)/"
+                    "(\\lambda\\mu)$")
     d.note("**Result.** For the exact dynamics too, for $s_1^2 > s_2^2 > 0$ and "
            "$\\lambda > 0$, $\\operatorname{sign}(dz^*_2/ds_1^2) = -\\operatorname{sign}"
            "(\\delta)$ at first order: Theorem 2's inequality holds for small $\\delta > 0$ "
            "and reverses for small $\\delta < 0$, exactly as for Eq. 10. Proven "
            "symbolically; no numeric evaluation was used.")
-    d.result("First order (Eq. 9)", eq(Tex("\\frac{dz^*_2}{ds_1^2}"), Tex(
-        "\\delta\\," + sp.latex(E1) + " + O(\\delta^2)")))
-    d.result("Sign", Tex("s_1^2 \\gt s_2^2 \\gt 0,\\ \\lambda \\gt 0 \\implies "
-                         "\\operatorname{sign}\\frac{dz^*_2}{ds_1^2} = -\\operatorname{sign}"
-                         "(\\delta)\\ \\text{at first order (Eq. 9)}"))
+    d.summary("Keeping the uncoupled fixed point $b_i$ of Eq. 9 as a symbol, the first-order "
+              "coefficient $E_1$ factors as a positive cofactor times $q_1 - q_2$, "
+              "$q = b(1-b)$; in logit coordinates $q$ decreases and $u$ increases with the "
+              "strength, so $E_1$ has the sign of $-(s_1^2 - s_2^2)$.",
+              ["Response z2: first-order coefficient", "First-order starvation coefficient",
+               "q decreases in u", "u increases with the strength", "Sign of E_1"])
+    d.result("First-order coefficient (Eq. 9)", "First-order starvation coefficient")
+    d.result("Sign of the first-order coefficient (Eq. 9)", "Sign of E_1")
     d.implements("gstheory.sensitivity.starvation_matrix", "entry [0][1] with "
                  "`dynamics=\"exact\"` (Eq. 9)")
     d.implements("gstheory.fixed_points.solve_fixed_point", "the exact fixed point")

@@ -38,6 +38,8 @@ def derive() -> Derivation:
               "variable $\\alpha \\in (0,1)$ of $H(\\alpha) - \\alpha x$, with $H$ the binary "
               "entropy; this is what turns the training problem into the saddle problem "
               "of Eq. 7.")
+    d.hypothesis("alpha < 1", 1 - a, "positive", how="the dual variable lies in $(0, 1)$ "
+                 "($\\alpha > 0$ is the symbol's assumption)")
     H = d.given("Binary entropy", eq(sp.Function("H")(a), binary_entropy(a)),
                 ref="Eq. 6").rhs
     f = H - a * x
@@ -45,10 +47,11 @@ def derive() -> Derivation:
             text="For a fixed margin $x \\in \\mathbb{R}$:", ref="Eq. 6")
     f1 = d.step("First derivative", sp.diff(f, a), sp.log((1 - a) / a) - x,
                 how="`diff(f, alpha)`", simplifier="expand_log(., force=True)",
+                uses=["alpha < 1"],
                 show=eq(sp.Derivative(sp.Function("f")(a), a),
                            sp.log((1 - a) / a) - x))
     star = d.solve("Stationarity", f1, a, how="`solve(f'(alpha) = 0, alpha)`",
-                   simplifier="expand_log(., force=True)",
+                   simplifier="expand_log(., force=True)", uses=["alpha < 1"],
                    text="The unique stationary point is the logistic sigmoid of $-x$:")
     f2 = d.step("Second derivative", sp.diff(f, a, 2), -1 / (a * (1 - a)),
                 how="`diff(f, alpha, 2)`",
@@ -77,10 +80,15 @@ def derive() -> Derivation:
            "$\\hat y = \\Phi_0\\theta$, convex in $\\theta$ (a linear term plus a positive "
            "quadratic), so min and max may be swapped (Sion's minimax theorem); that is "
            "the step the paper takes without comment.")
-    d.result("Variational bound (Eq. 6)", eq(
-        sp.log(1 + sp.exp(-x)),
-        Tex(r"\max_{\alpha \in (0,1)} \left[H(\alpha) - \alpha x\right]")))
-    d.result("Maximiser", eq(Tex(r"\alpha^*"), star))
+    d.summary("The softplus is the Fenchel conjugate of the binary entropy: the inner "
+              "objective is strictly concave on $(0, 1)$, its unique stationary point is "
+              "the sigmoid of $-x$, and its value there is the softplus, so the training "
+              "loss is a maximum over dual variables (Eq. 6) and the problem a saddle "
+              "problem (Eq. 7).",
+              ["Stationarity", "Concavity on (0, 1)", "Value at the maximum",
+               "The maximiser is minus the derivative of the loss"])
+    d.result("Variational bound (Eq. 6)", "Value at the maximum")
+    d.result("Maximiser", "Stationarity")
     d.implements("gstheory.penalties", "the cross-entropy (softplus) that the dual "
                  "variables bound; `gstheory.fixed_points.responses` uses "
                  "$\\alpha^* = \\sigma(-y\\hat y)$")

@@ -52,3 +52,24 @@ def test_theorem2_sign_is_stated_with_its_method():
     signs = [s for s in d.steps if s.method == "sign"]
     assert any("cofactor" in s.title for s in signs)
     assert any("decreasing" in s.title for s in signs)
+
+
+@pytest.mark.parametrize("name", symbolic.names())
+def test_documents_show_what_was_checked(name):
+    """Issue 11, section 3: boxes are checked claims citing their step, a summary opens the
+    document, the printer version is recorded, no multi-kilobyte expression is printed,
+    no step compares an expression with itself, and *given* only states definitions and
+    hypotheses (nothing later in the document is computed from a given's claim)."""
+    d = symbolic.derive(name)
+    for r in d.results:
+        assert r.claim is d.steps[d.index(r.step) - 1].claim
+    text = render(d)
+    assert text.index("## Proof summary") < text.index("## Verification log")
+    assert "**Rendered with:** SymPy " in text
+    assert max(len(line) for line in text.splitlines()) < 2000
+    for s in d.steps:
+        if s.method in ("exact", "back-substitution") and hasattr(s.claim, "rhs"):
+            assert s.claim.lhs != s.claim.rhs, s.title
+        if s.method == "given":
+            assert "not derived" in s.verified or "definition" in s.verified \
+                or "hypothesis" in s.verified
