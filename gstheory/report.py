@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import validation as check
-from .claims import Claim
+from .claims import STATUS_WORDS, Claim
 from .io import atomic_write_bytes, atomic_write_text, save_figure
 
 INV_SQRT2 = 1.0 / np.sqrt(2.0)
@@ -188,9 +188,8 @@ class ReportData:
 
 
 def _status_badge(status: str) -> str:
-    return {"confirmed": "confirmed", "refuted": "REFUTED",
-            "holds-on-domain": "holds on a domain", "not-checked": "not checked"}.get(
-                status, status)
+    """The words shown for a computed status (:data:`gstheory.claims.STATUS_WORDS`)."""
+    return STATUS_WORDS.get(status, status)
 
 
 def render_markdown(data: ReportData, base: Path) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gstheory import validity as V
-from gstheory.claims import Check, Claim
+from gstheory.claims import STATUS_WORDS, Check, Claim, Evidence, Region
 from gstheory.report import ReportData, sign_map_figure, write_report
 
 
@@ -18,9 +18,9 @@ def test_report_renders_with_embedded_figures(tmp_path):
     fig = sign_map_figure([m], tmp_path / "figures" / "map.png")
     png = fig.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    region = Region({"delta": (0.1, 0.6)}, "scanned", 12)
     claim = Claim("theorem-2", "Theorem 2", "d z2*/d s1^2 < 0", "s1 > s2",
-                  [Check("validity-scan", "map", "holds-on-domain", "numbers")],
-                  domain="0 < delta < 1/sqrt2")
+                  [Check("validity-scan", "map", Evidence("numbers", holds=(region,)))])
     data = ReportData("T", "quick", [claim], {"map": m.summary()}, [("the map", fig)],
                       [{"name": "exp", "preset": "quick", "paper_ref": "Fig. 1",
                         "predictions": [{"name": "p", "statement": "s", "confirmed": True,
@@ -28,7 +28,8 @@ def test_report_renders_with_embedded_figures(tmp_path):
                         "figures": [str(fig)], "seconds": 1.0}])
     md, ht = write_report(data, tmp_path)
     text = md.read_text()
-    assert "| `theorem-2` |" in text and "holds on a domain" in text
+    assert "| `theorem-2` |" in text and STATUS_WORDS[claim.status] in text
+    assert region.render() in text  # the computed domain is shown
     assert "figures/map.png" in text and "CONFIRMED" in text
     page = ht.read_text()
     # self-contained: figures embedded, no external image reference
