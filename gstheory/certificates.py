@@ -893,7 +893,7 @@ class _NoGuard:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         return None
 
 
@@ -907,7 +907,7 @@ class _FlintPrec:
         self.old = self.flint.ctx.prec
         self.flint.ctx.prec = PRECISION_BITS
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.flint.ctx.prec = self.old
 
 

@@ -11,11 +11,11 @@ from gstheory.certificates import (
     INV_SQRT2,
     Box,
     _gram,
-    explicit_signs,
-    flint_available,
     certify_theorem2,
     enclose_derivative,
     enclose_fixed_point,
+    explicit_signs,
+    flint_available,
     point_derivative,
     point_fixed_point,
 )

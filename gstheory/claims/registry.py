@@ -187,9 +187,9 @@ def registry(*, results_dir: str | Path | None = "results", preset: str = "quick
     check.choice("preset", preset, ("quick", "paper", "smoke"))
     secs = check.positive("certify_seconds", certify_seconds)
     recs = run_derivations() if derivations is None else derivations
-    D = lambda name: derivation_check(name, recs)  # noqa: E731
+    D = lambda name: derivation_check(name, recs)
     t2 = [n for n in recs if n.startswith("theorem-2")] or ["theorem-2"]
-    T = lambda *a: _timed(*a)  # noqa: E731
+    T = lambda *a: _timed(*a)
     claims = [
         Claim("eq-6-8", "Eq. 6, 7, 8 (Sec. 3.2)",
               "The softplus is bounded below by H(alpha) - alpha*m with equality at "
