@@ -331,25 +331,24 @@ def sd_gamma() -> Evidence:
                      Bound("per-example mismatch", worst_cf, TOL_CLOSED_FORM)))
 
 
-def n_feature_scan() -> Evidence:
-    """Theorem 2's n-feature remark: the first-order pairwise rule, per pair."""
-    from ..validity import scan_n_features
+def n_feature_scan(samples: int = 30) -> Evidence:
+    """Theorem 2's n-feature remark, convention-free: does the stronger feature of a pair
+    shrink the weaker one's |z*|? Per-pair statistics over three coupling distributions,
+    with the accuracy of the first-order pairwise rule beside them."""
+    from ..validity import scan_starvation_magnitude
 
-    s = scan_n_features(samples=60)
-    rule = np.asarray(s.pairwise_rule_agreement)
-    mag = np.asarray(s.magnitude_pair_fraction)
-    weak = float(rule[:, 0].mean())
-    return Evidence(f"random spectra, n = {int(s.n_values[0])}..{int(s.n_values[-1])}: the "
-                    f"pairwise rule sign S[i,j] = -sign U[j,i] holds for {weak:.0%} of pairs "
-                    f"at delta = {s.delta_values[0]:g} and {rule[:, -1].mean():.0%} at "
-                    f"delta = {s.delta_values[-1]:g}; |z_j*| shrinks as s_i^2 grows for "
-                    f"{mag.mean():.0%} of stronger-weaker pairs",
-                    (Bound("1 - rule agreement at the weakest coupling", 1 - weak, 0.1),),
-                    holds=(Region({"delta": (float(s.delta_values[0]),
-                                             float(s.delta_values[0]))}, "scanned",
-                                  int(s.samples * len(s.n_values))),),
-                    stats={"rule_weak": weak, "rule_strong": float(rule[:, -1].mean()),
-                           "magnitude_pair_fraction": float(mag.mean())})
+    s = scan_starvation_magnitude((3, 5), delta=0.1, samples=samples)
+    fails = ()
+    if s.violation is not None:
+        v = s.violation
+        fails = (Region({"delta": (s.delta, s.delta), "n": (v["n"], v["n"])}, "scanned",
+                        int(s.pairs.sum()), v),)
+    cells = "; ".join(f"{cp} n={n}: stronger starves {s.stronger_starves[a, b]:.0%}, "
+                      f"weaker starves {s.weaker_starves[a, b]:.0%}, pairwise rule "
+                      f"{s.rule_accuracy[a, b]:.0%}"
+                      for a, cp in enumerate(s.couplings) for b, n in enumerate(s.n_values))
+    return Evidence(f"delta = {s.delta:g}, {s.samples} spectra per cell: {cells}",
+                    fails=fails, stats=s.summary())
 
 
 def scaling() -> Evidence:

@@ -269,8 +269,8 @@ def registry(*, results_dir: str | Path | None = "results", preset: str = "quick
               "The argument extends pairwise to higher dimensions: stronger features "
               "starve weaker ones.", "n features, coupled U",
               [D("n-feature-starvation"),
-               T("validity-scan", "random n-feature spectra", C.n_feature_scan,
-                 "holds-on-domain"),
+               T("validity-scan", "random n-feature spectra (convention-free)",
+                 C.n_feature_scan, "refuted"),
                tests_check("tests/test_validity.py")]),
         Claim("eq-18", "Eq. 17, 18 (Sec. 3.4)",
               "Spectral decoupling makes the dual dynamics decouple: no feature starves "
