@@ -118,3 +118,20 @@ def test_experiment_claims_read_results(tmp_path):
 def test_bad_arguments():
     with pytest.raises(ValueError, match="scan_grid"):
         registry(results_dir=None, scan_grid=2, derivations={})
+
+
+def test_own_threshold_labelled_with_paper_verdict_beside(tmp_path):
+    d = tmp_path / "minority-groups" / "quick"
+    d.mkdir(parents=True)
+    (d / "result.json").write_text(json.dumps({
+        "experiment": "minority-groups", "predictions": [
+            {"name": "cost", "statement": "cost <= 15 points", "confirmed": True,
+             "evidence": {"cost": 0.09}, "threshold_source": "ours",
+             "paper_check": {"statement": "paper: about 3 points", "threshold": 0.04,
+                             "value": 0.09, "confirmed": False}}]}))
+    (cl,) = experiment_claims(tmp_path, "quick")
+    ours, paper = cl.checks
+    assert "our own runs" in ours.detail and ours.status == "confirmed"
+    assert paper.name.startswith("cost") and paper.expected is None
+    assert paper.status == Evidence("", outcome="refuted", asserted=False).status
+    assert cl.status == paper.status and not regressions([cl])

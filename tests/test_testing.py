@@ -68,7 +68,7 @@ def test_docs_claims_examples_run():
     from pathlib import Path
 
     text = (Path(__file__).resolve().parent.parent / "docs" / "claims.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
     assert blocks
     ns: dict = {}
     for b in blocks:

@@ -312,7 +312,18 @@ def experiment_claims(results_dir: str | Path, preset: str = "quick") -> list[Cl
             ev = Evidence(p.get("statement", ""), stats=p.get("evidence", {}),
                           outcome="confirmed" if p.get("confirmed") else "refuted",
                           asserted=asserted)
+            ours = p.get("threshold_source") == "ours"
+            if ours:
+                ev = Evidence(f"[threshold set from our own runs] {ev.detail}", stats=ev.stats,
+                              outcome=ev.outcome, asserted=asserted)
             checks.append(Check("experiment", p.get("name", "?"), ev, expected))
+            pc = p.get("paper_check")
+            if ours and isinstance(pc, dict) and "confirmed" in pc:
+                # the paper's own threshold on the same run: reported beside, not asserted
+                checks.append(Check("experiment", f"{p.get('name', '?')} (paper threshold)",
+                                    Evidence(str(pc.get("statement", "")), stats=pc,
+                                             outcome=("confirmed" if pc["confirmed"]
+                                                      else "refuted"), asserted=False)))
         out.append(Claim(f"exp:{name}", _experiment_ref(name, res),
                          f"The predictions of the {name} experiment ({preset} preset).",
                          f"config {json.dumps(res.get('config', {}), sort_keys=True)[:200]}",
