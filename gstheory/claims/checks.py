@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -189,15 +190,18 @@ def lemma1_scan() -> Evidence:
                     stats={"slope": c.slope, "error_at_0.1": c.details["error_at_0.1"]})
 
 
-def theorem2_scan(dynamics: str, grid: int) -> Callable[[], Evidence]:
-    """Sign map of d z2*/d s1^2 over delta x ratio x lam: where Eq. 16 holds (s1 > s2)."""
+def theorem2_scan(dynamics: str, grid: int, given: Any = None) -> Callable[[], Evidence]:
+    """Sign map of d z2*/d s1^2 over delta x ratio x lam: where Eq. 16 holds (s1 > s2).
+    ``given``: a ridge :class:`~gstheory.validity.SignMap` already computed (used as is)."""
     def run() -> Evidence:
         from ..validity import scan_theorem2
 
-        d = np.linspace(-0.98, 0.98, grid)
-        r = np.logspace(-2, 3, grid)
-        lam = np.logspace(-4, 2, max(4, grid // 2))
-        m = scan_theorem2(d, r, lam, dynamics=dynamics)
+        if given is not None:
+            m = given
+        else:
+            m = scan_theorem2(np.linspace(-0.98, 0.98, grid), np.logspace(-2, 3, grid),
+                              np.logspace(-4, 2, max(4, grid // 2)), dynamics=dynamics)
+        d, r, lam = np.asarray(m.delta), np.asarray(m.ratio), np.asarray(m.lam)
         s = m.summary()
         strong = r > 1
         # per delta: does Eq. 16 hold at every point with s1 > s2 (all lambda)?
@@ -222,8 +226,9 @@ def theorem2_scan(dynamics: str, grid: int) -> Callable[[], Evidence]:
                 fails.append(Region(box, "scanned", n, pt))
             i = j + 1
         return Evidence(
-            f"{s['points']} grid points (delta in [-0.98, 0.98], s1^2/s2^2 in [1e-2, 1e3], "
-            f"lambda/s2^2 in [1e-4, 1e2]): d z2*/d s1^2 < 0 on {s['fraction_holds']:.1%}, "
+            f"{s['points']} grid points (delta in [{d.min():.3g}, {d.max():.3g}], s1^2/s2^2 "
+            f"in [{r.min():.3g}, {r.max():.3g}], lambda/s2^2 in [{lam.min():.3g}, "
+            f"{lam.max():.3g}]): d z2*/d s1^2 < 0 on {s['fraction_holds']:.1%}, "
             f"> 0 on {s['fraction_reversed']:.1%}; the sign rule agrees at "
             f"{s['sign_rule_agreement']:.1%} of determined points; {s['mp_rechecked']} "
             f"re-checked in mpmath, {s['undetermined']} undetermined",

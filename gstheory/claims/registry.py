@@ -78,6 +78,7 @@ class Claim:
     statement: str
     assumptions: str
     checks: list[Check]
+    latex: str | None = None
 
     def _counted(self) -> list[Check]:
         return [c for c in self.checks if c.level != "property-tests"]
@@ -113,7 +114,7 @@ class Claim:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"id": self.id, "paper_ref": self.paper_ref, "statement": self.statement,
-                "assumptions": self.assumptions, "status": self.status,
+                "latex": self.latex, "assumptions": self.assumptions, "status": self.status,
                 "domain": self.domain, "counterexample": _plain(self.counterexample),
                 "checks": [c.to_dict() for c in self.checks]}
 
@@ -163,7 +164,8 @@ def tests_check(*paths: str) -> Check:
 
 def registry(*, results_dir: str | Path | None = "results", preset: str = "quick",
              derivations: dict[str, Any] | None = None, scan_grid: int = 24,
-             certify: bool = True, certify_seconds: float = 20.0) -> list[Claim]:
+             certify: bool = True, certify_seconds: float = 20.0,
+             sign_maps: dict[str, Any] | None = None) -> list[Claim]:
     """Every claim with its checks (the fast ones run now).
 
     Arguments:
@@ -174,6 +176,8 @@ def registry(*, results_dir: str | Path | None = "results", preset: str = "quick
         scan_grid: points per axis of the Theorem 2 scans (>= 4).
         certify: run the interval certificates of Theorem 2; certify_seconds: their
             time budget each.
+        sign_maps: ``dynamics -> SignMap`` of ridge Theorem 2 scans already computed (the
+            report's validity maps): the sign-map checks then describe those same maps.
 
     Returns:
         list of :class:`Claim` in the paper's order.
@@ -198,14 +202,16 @@ def registry(*, results_dir: str | Path | None = "results", preset: str = "quick
               [D("variational-bound"), D("dual-objective"),
                T("numeric", "variational bound", C.variational_bound, "confirmed"),
                T("numeric", "strong duality", C.strong_duality, "confirmed"),
-               tests_check("tests/test_dual.py", "tests/test_primal.py")]),
+               tests_check("tests/test_dual.py", "tests/test_primal.py")],
+              latex='\\log(1+e^{-m}) \\ge H(\\alpha) - \\alpha m'),
         Claim("eq-9", "Eq. 9 (Sec. 3.2)",
               "Gradient ascent on Eq. 8 gives the autonomous dual dynamics Eq. 9; its fixed "
               "point is the dual optimum.", "Definition 1 (Y Phi0 Phi0^T Y = U S^2 U^T)",
               [D("dual-dynamics"),
                T("numeric", "Eq. 9 field at the fixed point", C.fixed_point_field("exact"),
                  "confirmed"),
-               tests_check("tests/test_dual.py", "tests/test_fixed_points.py")]),
+               tests_check("tests/test_dual.py", "tests/test_fixed_points.py")],
+              latex='\\dot\\alpha = \\eta\\left(\\log\\frac{1-\\alpha}{\\alpha} - \\frac{1}{\\lambda}U S^2 U^T\\alpha\\right)'),
         Claim("eq-10", "Eq. 10 (Sec. 3.2)",
               "When lambda << s_k^2, a first-order Taylor step of log(1 - alpha) gives "
               "Eq. 10, whose fixed point approximates Eq. 9's.", "lambda << s_k^2",
@@ -214,27 +220,31 @@ def registry(*, results_dir: str | Path | None = "results", preset: str = "quick
                  "confirmed"),
                T("validity-scan", "Taylor error vs lambda/s^2", C.taylor_scan,
                  "holds-on-domain"),
-               tests_check("tests/test_dual.py", "tests/test_validity.py")]),
+               tests_check("tests/test_dual.py", "tests/test_validity.py")],
+              latex='\\dot\\alpha = \\eta\\left(-\\log\\alpha - \\alpha - \\frac{1}{\\lambda}U S^2 U^T\\alpha\\right)'),
         Claim("theorem-1", "Theorem 1, Eq. 11 (Sec. 3.2)",
               "Every fixed point of Eq. 10 is attractive in (0,1)^n, and there "
               "z* = (1/lambda) S^2 U^T alpha*.", "ridge, lambda > 0",
               [D("dual-dynamics"),
                T("numeric", "Jacobian eigenvalues", C.theorem1, "confirmed"),
                T("numeric", "z* dual = z primal", C.strong_duality, "confirmed"),
-               tests_check("tests/test_dual.py", "tests/test_dynamics.py")]),
+               tests_check("tests/test_dual.py", "tests/test_dynamics.py")],
+              latex='z^* = \\frac{1}{\\lambda} S^2 U^T \\alpha^*'),
         Claim("eq-12", "Eq. 12 (Sec. 3.3)",
               "With equal strengths S^2 = s^2 I, Eq. 10's fixed point is "
               "alpha_i = lambda W(s^2/lambda + 1)/(s^2 + lambda).",
               "S^2 = s^2 I, any orthogonal U",
               [D("lambert-w-fixed-points"),
                T("numeric", "closed form vs Newton", C.closed_form("eq12"), "confirmed"),
-               tests_check("tests/test_fixed_points.py")]),
+               tests_check("tests/test_fixed_points.py")],
+              latex='\\alpha_i^* = \\frac{\\lambda\\, W(s^2/\\lambda + 1)}{s^2 + \\lambda}'),
         Claim("eq-13", "Eq. 13 (Sec. 3.3)",
               "With U a permutation, alpha_i = lambda W(s_i^2/lambda + 1)/(s_i^2 + lambda) "
               "and z_j = s_j^2 W(s_j^2/lambda + 1)/(s_j^2 + lambda).", "U a permutation matrix",
               [D("lambert-w-fixed-points"),
                T("numeric", "closed form vs Newton", C.closed_form("eq13"), "confirmed"),
-               tests_check("tests/test_fixed_points.py")]),
+               tests_check("tests/test_fixed_points.py")],
+              latex='z_j^* = \\frac{s_j^2\\, W(s_j^2/\\lambda + 1)}{s_j^2 + \\lambda}'),
         Claim("lemma-1", "Lemma 1, Eq. 14 (Sec. 3.3)",
               "For a perturbed identity U with small delta, one Newton step from the "
               "uncoupled fixed point approximates Eq. 10's fixed point.", "delta small",
@@ -248,15 +258,18 @@ def registry(*, results_dir: str | Path | None = "results", preset: str = "quick
               "s1^2 > s2^2",
               [*[D(n) for n in t2],
                T("numeric", "scaling invariance", C.scaling, "confirmed"),
-               T("validity-scan", "sign map, exact (Eq. 9)", C.theorem2_scan("exact", grid),
+               T("validity-scan", "sign map, exact (Eq. 9)",
+                 C.theorem2_scan("exact", grid, (sign_maps or {}).get("exact")),
                  "holds-on-domain"),
                T("validity-scan", "sign map, Taylor (Eq. 10)",
-                 C.theorem2_scan("taylor", grid), "holds-on-domain"),
+                 C.theorem2_scan("taylor", grid, (sign_maps or {}).get("taylor")),
+                 "holds-on-domain"),
                *([T("validity-scan", "interval certificates",
                     lambda: C.theorem2_certificate(secs), "holds-on-domain")]
                  if certify else []),
                tests_check("tests/test_sensitivity.py", "tests/test_validity.py",
-                           "tests/test_certificates.py")]),
+                           "tests/test_certificates.py")],
+              latex='\\frac{\\partial z_2^*}{\\partial s_1^2} < 0'),
         Claim("theorem-2-magnitude", "Theorem 2, Definition 2 (convention-free)",
               "With Eq. 15 coupling, 0 < delta < 1, s1^2 > s2^2: d|z2*|/d s1^2 < 0 wherever "
               "z2* != 0 (the SVD sign convention cancels).",
@@ -264,7 +277,8 @@ def registry(*, results_dir: str | Path | None = "results", preset: str = "quick
               [*([T("validity-scan", "magnitude certificate",
                     lambda: C.theorem2_magnitude_certificate(secs), "holds-on-domain")]
                  if certify else []),
-               tests_check("tests/test_certificates.py")]),
+               tests_check("tests/test_certificates.py")],
+              latex='\\frac{\\partial |z_2^*|}{\\partial s_1^2} < 0'),
         Claim("theorem-2-n", "Theorem 2 remark (Sec. 3.3)",
               "The argument extends pairwise to higher dimensions: stronger features "
               "starve weaker ones.", "n features, coupled U",
@@ -277,7 +291,8 @@ def registry(*, results_dir: str | Path | None = "results", preset: str = "quick
               "another (d z_j*/d s_i^2 = 0).", "SD penalty (lambda/2)||yhat||^2",
               [D("spectral-decoupling"),
                T("validity-scan", "SD starvation matrix", C.sd_scan, "confirmed"),
-               tests_check("tests/test_sensitivity.py", "tests/test_penalties.py")]),
+               tests_check("tests/test_sensitivity.py", "tests/test_penalties.py")],
+              latex='\\frac{\\partial z_j^*}{\\partial s_i^2} = 0'),
         Claim("sd-gamma", "Sec. 4.4 (CelebA variant)",
               "The penalty (lambda/2)||yhat - gamma||^2 with lambda and gamma per class "
               "also decouples the dynamics.", "per-class (per-example) lambda and gamma",
