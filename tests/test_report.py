@@ -54,7 +54,7 @@ def test_numbers_rounded_spread_and_math():
     assert text.startswith("0.6 +- 0.1") and "n = 3" in text
     assert spread([0.5]) is None and spread("x") is None
     m = math_html(r"\frac{\partial z_2^*}{\partial s_1^2} < 0")
-    assert m.startswith("<math") or m.startswith("<code>")
+    assert m.startswith(("<math", "<code>"))
 
 
 def test_own_threshold_prediction_shows_paper_verdict(tmp_path):
@@ -68,7 +68,7 @@ def test_own_threshold_prediction_shows_paper_verdict(tmp_path):
         {"name": "minority-groups", "preset": "quick", "paper_ref": "Table 3",
          "predictions": [pred], "figures": [], "seconds": 1.0, "seeds": [0, 1],
          "config": {"lr": 0.00123456789}}])
-    md, ht = write_report(data, tmp_path)
+    md, _ = write_report(data, tmp_path)
     text = md.read_text()
     assert "threshold set from our own runs" in text
     assert "paper: about 3 points: not reproduced (0.09123)" in text
