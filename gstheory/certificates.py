@@ -1041,7 +1041,8 @@ def certify_theorem2(delta: Any, ratio: Any, lam: Any, *, dynamics: str = "exact
     root = Box(tuple(delta), tuple(ratio), tuple(lam))
     B = _backend(backend)
     t0 = time.perf_counter()
-    scale = tuple(hi - lo for lo, hi in root.coords())
+    c0, c1, c2 = root.coords()
+    scale = (c0[1] - c0[0], c1[1] - c1[0], c2[1] - c2[0])
     total = _volume(root, scale)
     verdicts: dict[str, list[BoxVerdict]] = {s: [] for s in STATUSES}
     heap: list[tuple[float, int, int, Box, Any]] = [(-total, 0, 0, root, None)]
@@ -1083,7 +1084,8 @@ def certify_theorem2(delta: Any, ratio: Any, lam: Any, *, dynamics: str = "exact
             verdicts[dec.status].append(BoxVerdict(box, dec.status, dec.value, dec.enclosure,
                                                    None, None, depth, dec.reason))
             continue
-        degenerate = all(s == 0 or hi == lo for (lo, hi), s in zip(box.coords(), scale))
+        degenerate = all(bool(s == 0 or hi == lo)
+                         for (lo, hi), s in zip(box.coords(), scale))
         if depth >= max_depth or degenerate:
             c = box.center()
             pt = Box(*((v, v) for v in c))

@@ -117,7 +117,7 @@ def penalties(n: int | None = None, *, kinds: tuple[str, ...] = ("ridge", "sd")
     with scalar or per-example lambda and gamma."""
     from .penalties import Ridge, SpectralDecoupling
 
-    out = []
+    out: list[st.SearchStrategy[Any]] = []
     if "ridge" in kinds:
         out.append(lams().map(Ridge))
     if "sd" in kinds:

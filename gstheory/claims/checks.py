@@ -257,7 +257,9 @@ def theorem2_certificate(max_seconds: float = 20.0) -> Evidence:
     from ..certificates import certify_theorem2, point_derivative
 
     ratio, lam = (1.01, 1e3), (1e-4, 1e2)
-    holds, fails, lines = [], [], []
+    holds: list[Region] = []
+    fails: list[Region] = []
+    lines: list[str] = []
     for dyn in ("exact", "taylor"):
         for delta in ((0.01, 0.70), (0.75, 0.95)):
             c = certify_theorem2(delta, ratio, lam, dynamics=dyn, max_seconds=max_seconds)
@@ -283,7 +285,10 @@ def theorem2_magnitude_certificate(max_seconds: float = 20.0) -> Evidence:
     """The convention-free statement d|z2*|/d s1^2 < 0 on delta in [0.05, 0.95]."""
     from ..certificates import certify_theorem2
 
-    holds, fails, lines, worst = [], [], [], 0.0
+    holds: list[Region] = []
+    fails: list[Region] = []
+    lines: list[str] = []
+    worst = 0.0
     for dyn in ("exact", "taylor"):
         c = certify_theorem2((0.05, 0.95), (1.01, 1e3), (1e-4, 1e2), dynamics=dyn,
                              magnitude=True, max_seconds=max_seconds)
@@ -343,7 +348,7 @@ def n_feature_scan(samples: int = 30) -> Evidence:
     from ..validity import scan_starvation_magnitude
 
     s = scan_starvation_magnitude((3, 5), delta=0.1, samples=samples)
-    fails = ()
+    fails: tuple[Region, ...] = ()
     if s.violation is not None:
         v = s.violation
         fails = (Region({"delta": (s.delta, s.delta), "n": (v["n"], v["n"])}, "scanned",
