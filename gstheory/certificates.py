@@ -298,6 +298,9 @@ class BoxVerdict:
         point_derivative: enclosure of the quantity at ``point``.
         depth: bisection depth of the box.
         reason: one line saying why.
+        enclosure_method: what proved the enclosure (``a-priori lemma``, ``Miranda``,
+            ``Krawczyk``); alpha_bounds: the enclosure as bounds on
+            :math:`\alpha_1^*, \alpha_2^*` (the lemma's open bounds for the a-priori case).
     """
 
     box: Box
@@ -308,12 +311,15 @@ class BoxVerdict:
     point_derivative: tuple[float, float] | None
     depth: int
     reason: str
+    enclosure_method: str | None = None
+    alpha_bounds: list[list[float]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"box": self.box.to_dict(), "status": self.status,
                 "derivative": None if self.derivative is None else list(self.derivative),
-                "enclosure": self.enclosure,
+                "enclosure": self.enclosure, "enclosure_method": self.enclosure_method,
+                "alpha_bounds": self.alpha_bounds,
                 "point": None if self.point is None else list(self.point),
                 "point_derivative": (None if self.point_derivative is None
                                      else list(self.point_derivative)),
@@ -772,6 +778,8 @@ class _Decision:
     value: tuple[float, float] | None
     enclosure: list[list[float]] | None
     reason: str
+    method: str | None = None     # a-priori lemma / Miranda / Krawczyk
+    alpha: list[list[float]] | None = None
 
 
 def _sgn_interval(lo: float, hi: float, zero: float) -> int:
@@ -855,10 +863,12 @@ def _decide(B: Any, box: Box, dynamics: str, statement: str, centre: list[Any] |
         if pri is not None:
             s = _combine(ex, pri, statement)
             if s != 0:
+                top = 0.5 if dynamics == "exact" else 1.0
                 return _Decision("certified" if s < 0 else "refuted", None, None,
                                  f"{what} {'<' if s < 0 else '>'} 0 on the whole box "
                                  "(enclosure: a-priori lemma, alpha in "
-                                 f"{'(0, 1/2)' if dynamics == 'exact' else '(0, 1)'})")
+                                 f"{'(0, 1/2)' if dynamics == 'exact' else '(0, 1)'})",
+                                 "a-priori lemma", [[0.0, top], [0.0, top]])
     last = _Decision("undecided", None, None, "fixed point not enclosed")
     if centre is None:
         return last
@@ -880,12 +890,14 @@ def _decide(B: Any, box: Box, dynamics: str, statement: str, centre: list[Any] |
                 value = _float_pair(B, D) if B.finite(D) else None
         except (ValueError, OverflowError, ZeroDivisionError):
             continue
+        alpha = [[math.exp(lo), math.exp(hi)] for lo, hi in enc]
         if s != 0:
             return _Decision("certified" if s < 0 else "refuted", value, enc,
                              f"{what} {'<' if s < 0 else '>'} 0 on the whole box "
-                             f"(enclosure: {method})")
+                             f"(enclosure: {method})", method, alpha)
         last = _Decision("undecided", value, enc,
-                         f"{what}: a factor's sign not determined (enclosure: {method})")
+                         f"{what}: a factor's sign not determined (enclosure: {method})",
+                         method, alpha)
     return last
 
 
@@ -1082,7 +1094,8 @@ def certify_theorem2(delta: Any, ratio: Any, lam: Any, *, dynamics: str = "exact
                    else _Decision("undecided", None, None, "no fixed point estimate"))
         if dec.status != "undecided":
             verdicts[dec.status].append(BoxVerdict(box, dec.status, dec.value, dec.enclosure,
-                                                   None, None, depth, dec.reason))
+                                                   None, None, depth, dec.reason, dec.method,
+                                                   dec.alpha))
             continue
         degenerate = all(bool(s == 0 or hi == lo)
                          for (lo, hi), s in zip(box.coords(), scale))
@@ -1093,7 +1106,7 @@ def certify_theorem2(delta: Any, ratio: Any, lam: Any, *, dynamics: str = "exact
             if pd.status == "refuted":
                 verdicts["refuted"].append(BoxVerdict(
                     box, "refuted", dec.value, pd.enclosure, c, pd.value, depth,
-                    "verified counterexample at the box centre"))
+                    "verified counterexample at the box centre", pd.method, pd.alpha))
             else:
                 verdicts["undecided"].append(BoxVerdict(
                     box, "undecided", dec.value, dec.enclosure, None, pd.value, depth,

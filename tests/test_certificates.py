@@ -188,3 +188,18 @@ def test_json_shape():
 def test_bad_input_names_argument(kwargs, name):
     with pytest.raises(ValueError, match=name):
         certify_theorem2(**kwargs)
+
+
+def test_time_budget_and_refuted_boxes_carry_enclosures():
+    cert = certify_theorem2((-0.5, 0.5), (0.5, 5.0), (0.1, 1.0), max_seconds=1e-9)
+    assert cert.stopped == "time budget" and cert.verdict != "certified"
+    ref = certify_theorem2((0.75, 0.95), (2.0, 10.0), (0.1, 1.0), dynamics="exact")
+    assert ref.verdict == "refuted" and ref.refuted_fraction == pytest.approx(1.0)
+    for v in ref.to_dict()["refuted"]:
+        assert v["enclosure_method"] and v["alpha_bounds"]
+        for lo, hi in v["alpha_bounds"]:
+            assert 0 <= lo < hi <= 0.5
+    num = certify_theorem2((0.75, 0.8), (4.0, 5.0), (0.2, 0.3), dynamics="exact",
+                           enclosure="numeric", max_depth=8)
+    assert num.refuted and all(v.enclosure is not None and v.enclosure_method in
+                               ("Miranda", "Krawczyk") for v in num.refuted)

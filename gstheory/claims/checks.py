@@ -245,8 +245,9 @@ def _cert_regions(cert, how: str = "certified") -> tuple[tuple[Region, ...],
     holds = (Region({k: tuple(v) for k, v in cert.box.to_dict().items()}, how,
                     len(cert.certified)),) if cert.certified and not cert.refuted else ()
     fails = tuple(Region({k: tuple(v) for k, v in b.box.to_dict().items()}, how, 1,
-                         {"enclosure_log_alpha": b.enclosure, "value": b.derivative,
-                          "reason": b.reason})
+                         {"enclosure_method": b.enclosure_method,
+                          "alpha_bounds": b.alpha_bounds, "enclosure_log_alpha": b.enclosure,
+                          "value": b.derivative, "reason": b.reason})
                   for b in cert.refuted[:3])
     return holds, fails
 
