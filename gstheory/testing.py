@@ -190,7 +190,7 @@ def assert_dual_fixed_point(z: Any, spectrum: Spectrum, penalty: Any, dynamics: 
 
 def assert_starvation_sign(spectrum: Spectrum, penalty: Any, i: int, j: int,
                            observed_change: float, ds2: float, dynamics: str = "exact",
-                           *, rtol: float = 1e-2) -> float:
+                           *, rtol: float = 1e-2, atol: float = 0.0) -> float:
     r"""Assert that changing :math:`s_i^2` by ``ds2`` changed :math:`z_j^*` by
     ``observed_change`` with the sign (and, to first order, the size) of the derived
     :math:`\partial z_j^*/\partial s_i^2` (implicit differentiation, Definition 2).
@@ -199,7 +199,9 @@ def assert_starvation_sign(spectrum: Spectrum, penalty: Any, i: int, j: int,
         spectrum, penalty, dynamics: the unperturbed problem.
         i, j: the perturbed feature and the observed one.
         observed_change: :math:`\Delta z_j` measured by the caller; ds2: :math:`\Delta s_i^2`.
-        rtol: allowed relative deviation of :math:`\Delta z_j/\Delta s_i^2` from the derivative.
+        rtol, atol: allowed deviation of :math:`\Delta z_j/\Delta s_i^2` from the
+            derivative, ``rtol * |derivative| + atol`` (``atol``: the caller's resolution
+            of the rate; a derivative within ``atol`` of 0 has no sign to check).
 
     Returns:
         The derived derivative.
@@ -214,10 +216,11 @@ def assert_starvation_sign(spectrum: Spectrum, penalty: Any, i: int, j: int,
     S = starvation_matrix(spectrum, penalty, dynamics)
     d = float(S[i, j])
     rate = float(observed_change) / float(ds2)
-    if np.sign(rate) != np.sign(d):
+    if abs(d) > atol and np.sign(rate) != np.sign(d):
         raise AssertionError(f"d z_{j}/d s_{i}^2: derived {d:.6g}, observed "
                              f"{rate:.6g}: the signs differ")
-    if not abs(rate - d) <= rtol * abs(d):
+    if not abs(rate - d) <= rtol * abs(d) + atol:
         raise AssertionError(f"d z_{j}/d s_{i}^2: derived {d:.6g}, observed {rate:.6g}: "
-                             f"relative deviation {abs(rate - d) / abs(d):.3g} > {rtol:g}")
+                             f"deviation {abs(rate - d):.3g} > {rtol:g} * |derived| + "
+                             f"{atol:g}")
     return d

@@ -4,14 +4,15 @@ one feature strength of its Phi0 moves z* as the derived starvation matrix says.
 
 Tolerances: the trained linearised network's z equals the dual fixed point to
 ``Z_RTOL`` (relative to max |z*|); a relative perturbation ``EPS`` of one strength moves
-z_j with the derived sign and within ``RATE_RTOL`` of the derivative's size.
+z_j with the derived sign and within ``RATE_RTOL`` of the derivative's size, up to the rate's resolution ``RESOLUTION * max|z|
+/ (s_i^2 EPS)`` (below it a derivative has no measurable sign).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from gstheory.penalties import Ridge
@@ -28,6 +29,8 @@ torch = pytest.importorskip("torch")
 Z_RTOL = 1e-6
 EPS = 1e-5
 RATE_RTOL = 1e-2
+#: Relative accuracy of z from two exact primal solves (Newton to a 1e-13 gradient).
+RESOLUTION = 1e-11
 CHAIN_EXAMPLES = 8
 
 
@@ -67,9 +70,11 @@ def test_linearised_network_reaches_the_dual_fixed_point(model, n, data_seed, la
     rng = np.random.default_rng(data_seed)
     X = rng.standard_normal((n, 3))
     y = rng.choice([-1.0, 1.0], n)
-    sp = network_spectrum(model, X, y)
-    if sp.s2.min() < 1e-6 * sp.s2.max():
-        return  # a near-singular NTK: no well-posed dual fixed point to compare with
+    try:
+        sp = network_spectrum(model, X, y)
+    except ValueError:
+        sp = None  # a singular NTK (e.g. an example no ReLU unit sees): no dual problem
+    assume(sp is not None and sp.s2.min() > 1e-6 * sp.s2.max())
     yhat = _train_linearised_lbfgs(model, X, y, lam)
     z = sp.U.T @ (y * yhat)
     assert_dual_fixed_point(z, sp, Ridge(lam), "exact", rtol=Z_RTOL)
@@ -93,5 +98,7 @@ def test_linearised_network_reaches_the_dual_fixed_point(model, n, data_seed, la
     from gstheory.spectrum import Spectrum
 
     spec = Spectrum(U, s2)
+    # resolution of the measured rate: the primal solves' accuracy on z over the step
+    atol = RESOLUTION * float(np.max(np.abs(z0))) / (s2[i] * EPS)
     assert_starvation_sign(spec, Ridge(lam), i, j, z1[j] - z0[j], s2[i] * EPS, "exact",
-                           rtol=RATE_RTOL)
+                           rtol=RATE_RTOL, atol=atol)
