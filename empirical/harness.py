@@ -181,6 +181,10 @@ class Prediction:
             scale, so a refutation is a regression (``gstheory verify`` and the tests fail
             on it); False for a paper claim that our measured runs refute or split on:
             it is still checked and reported with its evidence, but not expected to hold.
+        threshold_source: ``paper`` when the threshold is the paper's own, ``ours`` when
+            it was set from our own measured runs.
+        paper_check: for ``ours``, the paper's own threshold and its verdict on the same
+            run: ``{"statement": ..., "threshold": ..., "confirmed": bool}``.
     """
 
     name: str
@@ -188,18 +192,26 @@ class Prediction:
     confirmed: bool
     evidence: dict = field(default_factory=dict)
     asserted: bool = True
+    threshold_source: str = "paper"
+    paper_check: dict | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise check.fail("name", self.name, "must be a non-empty string")
         object.__setattr__(self, "confirmed", bool(self.confirmed))
         object.__setattr__(self, "asserted", bool(self.asserted))
+        check.choice("threshold_source", self.threshold_source, ("paper", "ours"))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able form: name, statement, confirmed, evidence, asserted."""
-        return {"name": self.name, "statement": self.statement,
-                "confirmed": self.confirmed, "evidence": _jsonable(self.evidence),
-                "asserted": self.asserted}
+        """JSON-able form: name, statement, confirmed, evidence, asserted (and
+        threshold_source, paper_check for a threshold set from our own runs)."""
+        out = {"name": self.name, "statement": self.statement,
+               "confirmed": self.confirmed, "evidence": _jsonable(self.evidence),
+               "asserted": self.asserted}
+        if self.threshold_source != "paper":  # keys only when the threshold is our own
+            out.update(threshold_source=self.threshold_source,
+                       paper_check=_jsonable(self.paper_check))
+        return out
 
     def line(self) -> str:
         """One printable line: verdict, name and evidence."""

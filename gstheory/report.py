@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import validation as check
-from .claims import Claim
+from .claims import STATUS_WORDS, Claim
 from .io import atomic_write_bytes, atomic_write_text, save_figure
 
 INV_SQRT2 = 1.0 / np.sqrt(2.0)
@@ -140,26 +140,28 @@ def error_curves_figure(curves: Sequence[Any], out: Path) -> Path:
 
 
 def n_feature_figure(scan: Any, out: Path) -> Path:
-    """n-feature scan: fraction where every stronger feature starves every weaker one,
-    and agreement with the pairwise rule, against the coupling size."""
+    r"""n features, convention-free (:class:`gstheory.validity.MagnitudeScan`): per
+    coupling distribution, the fraction of stronger/weaker pairs where the stronger
+    feature shrinks the weaker one's :math:`|z^*|`, and the accuracy of the first-order
+    pairwise rule, against ``n``."""
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.8), constrained_layout=True)
-    for a, n in enumerate(scan.n_values):
-        axes[0].plot(scan.delta_values, scan.all_starve[a], "o-", ms=3, label=f"n={n}")
-        axes[1].plot(scan.delta_values, scan.pairwise_rule_agreement[a], "o-", ms=3,
-                     label=f"n={n}")
-    axes[0].set_title("every stronger feature starves every weaker one", fontsize=10)
-    axes[0].set_ylabel("fraction of random spectra")
-    axes[1].set_title("pairs with sign S[i,j] = -sign U[j,i] (pairwise rule)", fontsize=10)
-    axes[1].set_ylabel("fraction of pairs (s_i > s_j)")
+    for a, cp in enumerate(scan.couplings):
+        axes[0].plot(scan.n_values, scan.stronger_starves[a], "o-", ms=3, label=cp)
+        axes[1].plot(scan.n_values, scan.rule_accuracy[a], "o-", ms=3, label=cp)
+    axes[0].set_title("stronger feature shrinks the weaker one's |z*| (= weaker shrinks "
+                      "stronger)", fontsize=9)
+    axes[0].set_ylabel("fraction of pairs")
+    axes[1].set_title("first-order pairwise rule: sign d|z_j|/ds_i^2 = -sign(U_ji U_ii)",
+                      fontsize=9)
+    axes[1].set_ylabel("fraction of pairs")
     for ax in axes:
-        ax.set_xscale("log")
-        ax.set_xticks(list(scan.delta_values))
-        ax.set_xticklabels([f"{d:g}" for d in scan.delta_values])
-        ax.minorticks_off()
-        ax.set_xlabel("coupling size delta")
+        ax.set_xlabel("number of features n")
+        ax.set_ylim(0, 1.02)
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8, ncol=2)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"n features, delta = {scan.delta:g}, lambda = {scan.lam:g}, "
+                 f"{scan.samples} spectra per point", fontsize=10)
     return _savefig(fig, out)
 
 
@@ -188,9 +190,63 @@ class ReportData:
 
 
 def _status_badge(status: str) -> str:
-    return {"confirmed": "confirmed", "refuted": "REFUTED",
-            "holds-on-domain": "holds on a domain", "not-checked": "not checked"}.get(
-                status, status)
+    """The words shown for a computed status (:data:`gstheory.claims.STATUS_WORDS`)."""
+    return STATUS_WORDS.get(status, status)
+
+
+def math_html(tex: str) -> str:
+    """MathML for a LaTeX formula (``latex2mathml``, no network); the LaTeX in a
+    ``<code>`` element when the converter is not installed."""
+    try:
+        from latex2mathml.converter import convert
+    except ImportError:
+        return f"<code>{html.escape(tex)}</code>"
+    try:
+        return convert(tex)
+    except Exception:  # noqa: BLE001 (a formula the converter cannot parse stays text)
+        return f"<code>{html.escape(tex)}</code>"
+
+
+def round_sig(obj: Any, digits: int = 4) -> Any:
+    """``obj`` with every float rounded to ``digits`` significant digits (recursively)."""
+    if isinstance(obj, bool) or obj is None:
+        return obj
+    if isinstance(obj, (float, np.floating)):
+        x = float(obj)
+        return x if x == 0 or not np.isfinite(x) else float(f"{x:.{digits}g}")
+    if isinstance(obj, dict):
+        return {k: round_sig(v, digits) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [round_sig(v, digits) for v in obj]
+    return obj
+
+
+def spread(values: Any) -> str | None:
+    """``"0.5255 +- 0.012 (n = 4)"`` for a list of at least two numbers (the spread across
+    seeds: mean and sample standard deviation), else ``None``."""
+    if not isinstance(values, (list, tuple)) or len(values) < 2:
+        return None
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return None
+    a = np.asarray(values, dtype=float)
+    return f"{a.mean():.4g} +- {a.std(ddof=1):.2g} (n = {a.size})"
+
+
+def _evidence_text(ev: dict[str, Any]) -> str:
+    parts = []
+    for k, v in ev.items():
+        sp = spread(v)
+        parts.append(f"{k} = {sp}" if sp else f"{k} = {_short(round_sig(v))}")
+    return ", ".join(parts)
+
+
+def _anchor(cid: str) -> str:
+    return "claim-" + "".join(ch if ch.isalnum() else "-" for ch in cid)
+
+
+def _proof_link(name: str, base: Path) -> str | None:
+    doc = base / "proofs" / f"{name}.md"
+    return f"proofs/{name}.md" if doc.is_file() else None
 
 
 def render_markdown(data: ReportData, base: Path) -> str:
@@ -199,31 +255,48 @@ def render_markdown(data: ReportData, base: Path) -> str:
     L += [("Pezeshki et al., *Gradient Starvation* (NeurIPS 2021), checked at three levels: "
           "SymPy derivations, numerics (with validity scans and interval certificates), "
           f"and training experiments (preset `{data.preset}`)."), ""]
+    toc = ["Claims", *(["Validity maps"] if data.validity else []),
+           *(["Figures"] if data.figures else []),
+           *(["Experiments"] if data.experiments else []),
+           *(["Derivations"] if data.derivations else [])]
+    L += ["**Contents:** " + " | ".join(f"[{t}](#{t.lower().replace(' ', '-')})"
+                                         for t in toc), ""]
     L += ["## Claims", "", "| claim | paper | statement | status | evidence |",
           "| --- | --- | --- | --- | --- |"]
     for c in data.claims:
         ev = "; ".join(f"{k.level}: {k.status}" for k in c.checks
                        if k.level != "property-tests")
-        L.append(f"| `{c.id}` | {c.paper_ref} | {c.statement} | **{_status_badge(c.status)}** "
-                 f"| {ev} |")
+        stmt = c.statement + (f" ${c.latex}$" if c.latex else "")
+        L.append(f"| [`{c.id}`](#{_anchor(c.id)}) | {c.paper_ref} | {stmt} | "
+                 f"**{_status_badge(c.status)}** | {ev} |")
     L.append("")
     for c in data.claims:
-        L += [f"### `{c.id}` ({c.paper_ref}): {_status_badge(c.status)}", "",
-              f"*Statement.* {c.statement}", "", f"*Assumptions.* {c.assumptions}", ""]
+        L += [f'<a id="{_anchor(c.id)}"></a>', "",
+              f"### `{c.id}` ({c.paper_ref}): {_status_badge(c.status)}", "",
+              f"*Statement.* {c.statement}", ""]
+        if c.latex:
+            L += [f"$${c.latex}$$", ""]
+        L += [f"*Assumptions.* {c.assumptions}", ""]
+        proofs = [k for k in c.checks if k.level == "derivation"]
+        if proofs:
+            L += ["*Proof.* " + "; ".join(
+                (f"[{k.name}]({_proof_link(k.name, base)})" if _proof_link(k.name, base)
+                 else f"`{k.name}`") + f" ({k.detail})" for k in proofs), ""]
         if c.domain:
-            L += [f"*Where it holds.* {c.domain}", ""]
+            L += [f"*Where it holds (computed).* {c.domain}", ""]
         if c.counterexample:
-            L += [f"*Counterexample.* `{json.dumps(c.counterexample)}`", ""]
+            L += [f"*Counterexample.* `{json.dumps(round_sig(c.counterexample))}`", ""]
         for k in c.checks:
-            L.append(f"- **{k.level}** {k.name}: *{k.status}*. {k.detail}")
+            if k.level != "derivation":
+                L.append(f"- **{k.level}** {k.name}: *{k.status}*. {k.detail}")
         L.append("")
     if data.validity:
         L += ["## Validity maps", ""]
         for name, summ in data.validity.items():
-            L += [f"### {name}", "", "```json", json.dumps(summ, indent=1, default=float)[:6000],
-                  "```", ""]
+            L += [f"### {name}", "", "```json",
+                  json.dumps(round_sig(summ), indent=1, default=float)[:6000], "```", ""]
     if data.figures:
-        L += ["## Figures (validity maps)", ""]
+        L += ["## Figures", ""]
         for cap, p in data.figures:
             L += [f"![{cap}]({os.path.relpath(p, base)})", "", f"*{cap}*", ""]
     if data.experiments:
@@ -235,18 +308,33 @@ def render_markdown(data: ReportData, base: Path) -> str:
                 continue
             L.append(f"Wall time {e.get('seconds', float('nan')):.1f} s.")
             L.append("")
+            if e.get("seeds") is not None:
+                L += [f"Seeds: {', '.join(str(x) for x in e['seeds'])}.", ""]
+            if e.get("config"):
+                L += ["Configuration: `" + json.dumps(round_sig(e["config"]), sort_keys=True)
+                      + "`", ""]
             for p in e.get("predictions", []):
                 verdict = "CONFIRMED" if p["confirmed"] else "REFUTED"
-                ev = ", ".join(f"{k}={_short(v)}" for k, v in p.get("evidence", {}).items())
-                L.append(f"- **{verdict}** `{p['name']}`: {p['statement']} ({ev})")
+                own = (" (threshold set from our own runs)"
+                       if p.get("threshold_source") == "ours" else "")
+                L.append(f"- **{verdict}** `{p['name']}`{own}: {p['statement']} "
+                         f"({_evidence_text(p.get('evidence', {}))})")
+                pc = p.get("paper_check")
+                if own and isinstance(pc, dict):
+                    L.append(f"  - {pc.get('statement', '')}: "
+                             f"{'reproduced' if pc.get('confirmed') else 'not reproduced'}"
+                             f" ({_short(round_sig(pc.get('value')))})")
             L.append("")
             for f in e.get("figures", []):
-                L += [f"![{e['name']}]({os.path.relpath(f, base)})", ""]
+                cap = _figure_caption(e, f)
+                L += [f"![{cap}]({os.path.relpath(f, base)})", "", f"*{cap}*", ""]
     if data.derivations:
         L += ["## Derivations", "", "| derivation | status | steps | seconds |",
               "| --- | --- | --- | --- |"]
         for d in data.derivations:
-            L.append(f"| {d.get('name')} | {d.get('status')} | {d.get('steps', '')} | "
+            link = _proof_link(str(d.get("name")), base)
+            name = f"[{d.get('name')}]({link})" if link else str(d.get("name"))
+            L.append(f"| {name} | {d.get('status')} | {d.get('steps', '')} | "
                      f"{d.get('seconds', 0):.2f} |")
         L.append("")
     if data.timings:
@@ -254,6 +342,11 @@ def render_markdown(data: ReportData, base: Path) -> str:
     if data.notes:
         L += ["## Notes", ""] + [f"- {n}" for n in data.notes] + [""]
     return "\n".join(L)
+
+
+def _figure_caption(e: dict[str, Any], f: Any) -> str:
+    words = Path(f).stem.replace("_", " ").replace("-", " ")
+    return f"{e['name']} ({e.get('paper_ref', '')}), preset {e.get('preset')}: {words}"
 
 
 def _short(v: Any) -> str:
@@ -289,53 +382,81 @@ def render_html(data: ReportData) -> str:
          ("<p>Pezeshki et al., <i>Gradient Starvation</i> (NeurIPS 2021), checked at three "
          "levels: SymPy derivations, numerics (validity scans, interval certificates) and "
          f"training experiments (preset <code>{e(data.preset)}</code>).</p>"),
-         ("<h2>Claims</h2><table><tr><th>claim</th><th>paper</th><th>statement</th>"
-         "<th>status</th><th>where it holds / counterexample</th></tr>")]
+         ("<nav><b>Contents:</b> <a href='#claims'>Claims</a> | "
+          "<a href='#validity'>Validity maps</a> | <a href='#experiments'>Experiments</a> | "
+          "<a href='#derivations'>Derivations</a></nav>"),
+         ("<h2 id='claims'>Claims</h2><table><tr><th>claim</th><th>paper</th>"
+          "<th>statement</th><th>status</th><th>where it holds (computed) / "
+          "counterexample</th></tr>")]
     for c in data.claims:
         extra = e(c.domain or "")
         if c.counterexample:
-            extra += "<br><code>" + e(json.dumps(c.counterexample)) + "</code>"
-        H.append(f"<tr><td><code>{e(c.id)}</code></td><td>{e(c.paper_ref)}</td>"
-                 f"<td>{e(c.statement)}</td><td class='{c.status}'>"
+            extra += "<br><code>" + e(json.dumps(round_sig(c.counterexample))) + "</code>"
+        formula = f"<br>{math_html(c.latex)}" if c.latex else ""
+        H.append(f"<tr><td><a href='#{_anchor(c.id)}'><code>{e(c.id)}</code></a></td>"
+                 f"<td>{e(c.paper_ref)}</td><td>{e(c.statement)}{formula}</td>"
+                 f"<td class='{c.status}'>"
                  f"{e(_status_badge(c.status))}</td><td>{extra}</td></tr>")
     H.append("</table>")
     for c in data.claims:
-        H.append(f"<h3><code>{e(c.id)}</code> ({e(c.paper_ref)}): "
-                 f"<span class='{c.status}'>{e(_status_badge(c.status))}</span></h3><ul>")
+        H.append(f"<h3 id='{_anchor(c.id)}'><code>{e(c.id)}</code> ({e(c.paper_ref)}): "
+                 f"<span class='{c.status}'>{e(_status_badge(c.status))}</span></h3>")
+        if c.latex:
+            H.append(f"<p>{math_html(c.latex)}</p>")
+        if c.domain:
+            H.append(f"<p><i>Where it holds (computed).</i> {e(c.domain)}</p>")
+        H.append("<ul>")
         for k in c.checks:
             H.append(f"<li><b>{e(k.level)}</b> {e(k.name)}: <span class='{k.status}'>"
                      f"{e(k.status)}</span>. {e(k.detail)}</li>")
         H.append("</ul>")
     if data.figures:
-        H.append("<h2>Validity maps</h2>")
+        H.append("<h2 id='validity'>Validity maps</h2>")
         for cap, p in data.figures:
             H.append(_img(p, cap))
     if data.validity:
         H.append("<h3>Numbers behind the maps</h3>")
         for name, summ in data.validity.items():
             H.append(f"<details><summary>{e(name)}</summary><pre>"
-                     f"{e(json.dumps(summ, indent=1, default=float)[:12000])}</pre></details>")
+                     f"{e(json.dumps(round_sig(summ), indent=1, default=float)[:12000])}"
+                     "</pre></details>")
     if data.experiments:
-        H.append("<h2>Experiments</h2>")
+        H.append("<h2 id='experiments'>Experiments</h2>")
         for x in data.experiments:
             H.append(f"<h3>{e(x['name'])} ({e(x.get('paper_ref', ''))}), preset "
                      f"{e(str(x.get('preset')))}</h3>")
             if x.get("error"):
                 H.append(f"<p class='refuted'>Did not run: {e(x['error'])}</p>")
                 continue
-            H.append(f"<p>Wall time {x.get('seconds', float('nan')):.1f} s.</p><ul>")
+            H.append(f"<p>Wall time {x.get('seconds', float('nan')):.1f} s.</p>")
+            if x.get("seeds") is not None:
+                H.append(f"<p>Seeds: {e(', '.join(str(v) for v in x['seeds']))}.</p>")
+            if x.get("config"):
+                H.append("<p>Configuration: <code>" + e(json.dumps(round_sig(x["config"]),
+                                                                    sort_keys=True))
+                         + "</code></p>")
+            H.append("<ul>")
             for p in x.get("predictions", []):
                 cls = "confirmed" if p["confirmed"] else "refuted"
-                ev = ", ".join(f"{k}={_short(v)}" for k, v in p.get("evidence", {}).items())
+                ev = _evidence_text(p.get("evidence", {}))
+                own = (" (threshold set from our own runs)"
+                       if p.get("threshold_source") == "ours" else "")
+                pc = p.get("paper_check")
+                beside = ""
+                if own and isinstance(pc, dict):
+                    beside = (f"<br><small>{e(str(pc.get('statement', '')))}: "
+                              f"{'reproduced' if pc.get('confirmed') else 'not reproduced'} "
+                              f"({e(_short(round_sig(pc.get('value'))))})</small>")
                 H.append(f"<li><span class='{cls}'>{'CONFIRMED' if p['confirmed'] else 'REFUTED'}"
-                         f"</span> <code>{e(p['name'])}</code>: {e(p['statement'])} "
-                         f"<small>({e(ev)})</small></li>")
+                         f"</span> <code>{e(p['name'])}</code>{e(own)}: {e(p['statement'])} "
+                         f"<small>({e(ev)})</small>{beside}</li>")
             H.append("</ul>")
             for f in x.get("figures", []):
                 if Path(f).suffix.lower() == ".png" and Path(f).exists():
-                    H.append(_img(Path(f), f"{x['name']}: {Path(f).name}"))
+                    H.append(_img(Path(f), _figure_caption(x, f)))
     if data.derivations:
-        H.append("<h2>Derivations</h2><table><tr><th>derivation</th><th>status</th>"
+        H.append("<h2 id='derivations'>Derivations</h2><table><tr><th>derivation</th>"
+                 "<th>status</th>"
                  "<th>steps</th><th>seconds</th></tr>")
         for d in data.derivations:
             H.append(f"<tr><td>{e(str(d.get('name')))}</td><td>{e(str(d.get('status')))}</td>"

@@ -623,3 +623,174 @@ def sd_decoupling_check(delta: Sequence[float] = (-0.6, -0.1, 0.1, 0.6), ratio: 
 def spectrum_of(delta: float, ratio: float) -> Spectrum:
     """The Theorem 2 spectrum (Eq. 15, :math:`s_2^2 = 1`). Paper: Eq. 15."""
     return perturbed_identity([check.positive("ratio", ratio), 1.0], delta)
+
+
+# ------------------------------------------------------------------------- n features,
+# convention-free
+#: Coupling distributions of :func:`scan_starvation_magnitude`.
+COUPLINGS = ("random-skew", "default", "positive-loadings")
+
+
+@dataclass(frozen=True)
+class MagnitudeScan:
+    r"""Per-pair statistics of the convention-free starvation matrix over random spectra.
+
+    :math:`M_{ij} = \operatorname{sign}(z_j^*)\,\partial z_j^*/\partial s_i^2 =
+    \partial|z_j^*|/\partial s_i^2` (undefined where :math:`z_j^* = 0`). For every ordered
+    pair with :math:`s_i^2 > s_j^2` (``i`` stronger):
+
+    Attributes:
+        couplings, n_values: the grid (rows ``couplings x n_values``); delta, lam,
+            samples, dynamics: the setting.
+        stronger_starves: fraction of pairs with :math:`M_{ij} < 0` (the stronger feature
+            shrinks the weaker one's response).
+        weaker_starves: fraction with :math:`M_{ji} < 0`.
+        rule_accuracy: fraction where the first-order pairwise rule
+            :math:`\operatorname{sign} M_{ij} = -\operatorname{sign}(U_{ji} U_{ii})` holds
+            (``i`` starves ``j`` when it loads on example ``j`` with the sign it has on
+            example ``i``; invariant to the SVD sign convention, exact for n = 2).
+        undefined: fraction of pairs dropped because :math:`z_j^*` is 0.
+        pairs: pairs counted per cell.
+        violation: the first pair where the stronger feature does *not* starve the weaker
+            (``M_ij > 0``), with where it was drawn; ``None`` if there is none.
+
+    The sign of :math:`M` is symmetric. Implicit differentiation gives
+    :math:`\partial z_j^*/\partial s_i^2 = -(s_j^2/s_i^2)\, z_i^*\,
+    u_j^T M_\alpha^{-1} u_i/\lambda` (:math:`i \ne j`) with the symmetric matrix
+    :math:`M_\alpha = \operatorname{diag}(\operatorname{link}'(\alpha)) + A`, so
+    :math:`\operatorname{sign} M_{ij} = -\operatorname{sign}(z_i^* z_j^*\,
+    u_j^T M_\alpha^{-1} u_i) = \operatorname{sign} M_{ji}`: ``stronger_starves`` equals
+    ``weaker_starves``, and in magnitude who starves whom does not depend on which
+    feature is stronger.
+    """
+
+    couplings: tuple[str, ...]
+    n_values: tuple[int, ...]
+    delta: float
+    lam: float
+    samples: int
+    dynamics: str
+    stronger_starves: np.ndarray
+    weaker_starves: np.ndarray
+    rule_accuracy: np.ndarray
+    undefined: np.ndarray
+    pairs: np.ndarray
+    violation: dict[str, Any] | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready numbers."""
+        return {"violation": self.violation, "couplings": list(self.couplings), "n_values": list(self.n_values),
+                "delta": self.delta, "lam": self.lam, "samples": self.samples,
+                "dynamics": self.dynamics,
+                "stronger_starves": self.stronger_starves.tolist(),
+                "weaker_starves": self.weaker_starves.tolist(),
+                "rule_accuracy": self.rule_accuracy.tolist(),
+                "undefined": self.undefined.tolist(), "pairs": self.pairs.tolist()}
+
+    def table(self) -> list[str]:
+        """The statistics as text lines (what ``report`` and docs quote)."""
+        head = (f"{'coupling':<18} {'n':>3} {'pairs':>6} {'stronger starves':>17} "
+                f"{'weaker starves':>15} {'pairwise rule':>14}")
+        out = [head]
+        for a, cp in enumerate(self.couplings):
+            for b, n in enumerate(self.n_values):
+                out.append(f"{cp:<18} {n:>3} {int(self.pairs[a, b]):>6} "
+                           f"{self.stronger_starves[a, b]:>17.1%} "
+                           f"{self.weaker_starves[a, b]:>15.1%} "
+                           f"{self.rule_accuracy[a, b]:>14.1%}")
+        return out
+
+
+def _draw_couplings(kind: str, n: int, delta: float, samples: int,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``(U, s2)`` batches of one coupling distribution (strengths log-uniform in
+    [1, 100] unless the distribution fixes them)."""
+    s2 = 10.0 ** rng.uniform(0.0, 2.0, (samples, n))
+    if kind == "default":
+        U = np.broadcast_to(coupling_matrix(n, delta), (samples, n, n)).copy()
+        return U, s2
+    if kind == "random-skew":
+        U = np.empty((samples, n, n))
+        for k in range(samples):
+            G = rng.standard_normal((n, n))
+            U[k] = coupling_matrix(n, delta, G - G.T)
+        return U, s2
+    # positive loadings: Phi0 = diag(s) + delta * mean(s) * |G| (every entry >= 0), y = 1;
+    # U and the strengths come from the SVD of Y Phi0 (Definition 1)
+    from .spectrum import from_features
+
+    U = np.empty((samples, n, n))
+    out_s2 = np.empty((samples, n))
+    for k in range(samples):
+        s = np.sqrt(s2[k])
+        Phi = np.diag(s) + delta * s.mean() * np.abs(rng.standard_normal((n, n)))
+        sp = from_features(Phi, np.ones(n))
+        U[k], out_s2[k] = sp.U, sp.s2
+    return U, out_s2
+
+
+def scan_starvation_magnitude(n_values: Sequence[int] = (3, 4, 5, 6),
+                              couplings: Sequence[str] = COUPLINGS, *, delta: float = 0.3,
+                              samples: int = 100, lam: float = 0.1, seed: int = 0,
+                              dynamics: str = "exact") -> MagnitudeScan:
+    r"""Convention-free starvation between every stronger/weaker pair of random spectra.
+
+    Arguments:
+        n_values: numbers of features (2..64); couplings: distributions of ``U`` from
+            :data:`COUPLINGS` (``random-skew``: :math:`\exp(\arcsin(\delta)K/\|K\|)` with
+            a Gaussian skew ``K``; ``default``: :func:`gstheory.spectrum.coupling_matrix`;
+            ``positive-loadings``: the SVD of a non-negative feature matrix).
+        delta: coupling size in (-1, 1); samples: spectra per cell; lam: ridge penalty;
+        seed: RNG seed; dynamics: ``exact`` (Eq. 9) or ``taylor`` (Eq. 10).
+
+    Returns:
+        :class:`MagnitudeScan`.
+
+    Raises:
+        ValueError: invalid input (names the argument).
+
+    Paper: Theorem 2's remark on higher dimensions; Definition 2 read convention-free.
+
+    Example:
+        >>> s = scan_starvation_magnitude([3], ["default"], samples=5)
+        >>> s.pairs.shape
+        (1, 1)
+    """
+    ns = tuple(check.integer("n", v, minimum=2, maximum=64) for v in n_values)
+    cps = tuple(check.choice("coupling", c, COUPLINGS) for c in couplings)
+    if not ns or not cps:
+        raise check.fail("n_values/couplings", (n_values, couplings), "must be non-empty")
+    d = check.open_interval("delta", delta, -1.0, 1.0)
+    samples = check.integer("samples", samples, minimum=1)
+    lm = check.positive("lam", lam)
+    dyn = check.choice("dynamics", dynamics, DYNAMICS)
+    rng = np.random.default_rng(check.integer("seed", seed, minimum=0))
+    shape = (len(cps), len(ns))
+    strong, weak, rule, undef, pairs = (np.zeros(shape) for _ in range(5))
+    violation: dict[str, Any] | None = None
+    for a, cp in enumerate(cps):
+        for b, n in enumerate(ns):
+            U, s2 = _draw_couplings(cp, n, d, samples, rng)
+            S = starvation_matrices(U, s2, lm, "ridge", dyn)      # [b, i, j] dz_j/ds_i^2
+            z = solve_fixed_points(U, s2, lm, "ridge", dyn).z
+            zs = np.sign(z)
+            M = zs[:, None, :] * S                                 # [b, i, j] d|z_j|/ds_i^2
+            defined = (zs[:, None, :] != 0) & (zs[:, :, None] != 0)
+            stronger = s2[:, :, None] > s2[:, None, :]
+            cnt = stronger & defined
+            pairs[a, b] = int(cnt.sum())
+            undef[a, b] = float(np.mean(~defined[stronger])) if stronger.any() else 0.0
+            strong[a, b] = float(np.mean(M[cnt] < 0))
+            weak[a, b] = float(np.mean(np.swapaxes(M, 1, 2)[cnt] < 0))
+            diag = np.diagonal(U, axis1=1, axis2=2)                # U[b, i, i]
+            pred = -np.sign(np.swapaxes(U, 1, 2) * diag[:, :, None])  # -sign(U[j,i] U[i,i])
+            rule[a, b] = float(np.mean(np.sign(M[cnt]) == pred[cnt]))
+            bad = np.argwhere(cnt & (M > 0))
+            if violation is None and bad.size:
+                k, i, j = (int(v) for v in bad[0])
+                violation = {"coupling": cp, "n": n, "sample": k, "i": i, "j": j,
+                             "s2_i": float(s2[k, i]), "s2_j": float(s2[k, j]),
+                             "d|z_j|/ds_i^2": float(M[k, i, j]), "seed": seed,
+                             "delta": d}
+    return MagnitudeScan(cps, ns, d, lm, samples, dyn, strong, weak, rule, undef, pairs,
+                         violation)

@@ -93,3 +93,29 @@ def test_bad_input():
         V.scan_theorem2([0.1], [-1.0], [0.1])
     with pytest.raises(ValueError, match="penalty"):
         V.scan_theorem2([0.1], [2.0], [0.1], penalty="l1")
+
+
+# ------------------------------------------------------------ convention-free, n features
+def test_magnitude_scan_sign_is_symmetric_and_rule_exact_for_two():
+    """sign d|z_j|/ds_i^2 = sign d|z_i|/ds_j^2 (derived in MagnitudeScan's docstring), so
+    the stronger/weaker fractions coincide; for n = 2 the pairwise rule is the derived
+    two-feature sign, exact at every coupling size."""
+    from gstheory.validity import COUPLINGS, scan_starvation_magnitude
+
+    s = scan_starvation_magnitude((3, 4), COUPLINGS, delta=0.3, samples=15, seed=3)
+    np.testing.assert_array_equal(s.stronger_starves, s.weaker_starves)
+    assert np.all(s.pairs > 0) and np.all((s.rule_accuracy >= 0) & (s.rule_accuracy <= 1))
+    for d in (0.2, 0.6, -0.4):
+        two = scan_starvation_magnitude((2,), ("default", "random-skew"), delta=d,
+                                        samples=20, seed=1)
+        np.testing.assert_array_equal(two.rule_accuracy, 1.0)
+    assert len(s.table()) == 1 + len(COUPLINGS) * 2
+
+
+def test_magnitude_scan_bad_input():
+    from gstheory.validity import scan_starvation_magnitude
+
+    with pytest.raises(ValueError, match="coupling"):
+        scan_starvation_magnitude((3,), ("nope",))
+    with pytest.raises(ValueError, match="delta"):
+        scan_starvation_magnitude((3,), delta=1.5)

@@ -44,6 +44,12 @@ ROWS = ("ERM", "SD", "SDPerClass", "SDPerClass-authors", "GroupDRO")
 AUTHORS_PER_CLASS = {"lam0": 0.2, "lam1": 0.2, "gamma0": -0.44, "gamma1": 2.5}
 
 
+#: The paper's average-accuracy cost of SD on CelebA (Table 3: ERM 94.61 vs SD 91.64
+#: average, 2.97 points) and the largest cost read as "about 3 points".
+PAPER_AVG_COST = 0.03
+PAPER_AVG_COST_MAX = 0.04
+
+
 @dataclass(frozen=True)
 class MinorityGroupsConfig(Config):
     """Settings of the minority-group experiment.
@@ -255,7 +261,13 @@ class MinorityGroups(Experiment):
                        f"{config.max_avg_cost * 100:.0f} points",
                        cost <= config.max_avg_cost,
                        {"erm_avg": erm["avg"], "sd_per_class_avg": pc["avg"], "cost": cost,
-                        "threshold": config.max_avg_cost}),
+                        "threshold": config.max_avg_cost},
+                       threshold_source="ours",
+                       paper_check={"statement": f"paper (CelebA, Table 3): average cost "
+                                                 f"about {PAPER_AVG_COST * 100:.0f} points "
+                                                 f"(<= {PAPER_AVG_COST_MAX * 100:.0f})",
+                                    "threshold": PAPER_AVG_COST_MAX, "value": cost,
+                                    "confirmed": bool(cost <= PAPER_AVG_COST_MAX)}),
             Prediction("erm-best-average",
                        "ERM has the highest average accuracy of ERM, per-class SD and Group "
                        "DRO", erm["avg"] >= max(pc["avg"], dro["avg"]),

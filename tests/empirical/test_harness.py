@@ -275,3 +275,12 @@ def test_cli_bad_input_is_one_line(dummy, tmp_path, capsys, argv, message):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err
     assert CALLS == []
+
+
+def test_prediction_with_own_threshold_carries_the_paper_verdict():
+    p = Prediction("c", "cost <= 15", True, {"cost": 0.09}, threshold_source="ours",
+                   paper_check={"statement": "paper: about 3", "confirmed": False})
+    d = p.to_dict()
+    assert d["threshold_source"] == "ours" and d["paper_check"]["confirmed"] is False
+    with pytest.raises(ValueError, match="threshold_source"):
+        Prediction("c", "s", True, threshold_source="mine")
