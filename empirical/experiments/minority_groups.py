@@ -27,13 +27,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import ClassVar
 from pathlib import Path
 
 import numpy as np
 
 from empirical.data.groups import GroupData, group_accuracies, minority_group_splits
 from empirical.data.idx import find_idx_dir, load_idx_dataset
-from empirical.harness import Config, Experiment, Prediction, progress, register
+from empirical.hparams import Range, Text, count, positive, unit
+from empirical.harness import Config, Experiment, Prediction, diverged, progress, register
 from empirical.methods import make_method
 from gstheory import validation as check
 from gstheory.io import save_figure
@@ -62,6 +64,15 @@ class MinorityGroupsConfig(Config):
         max_avg_cost: ... at an average-accuracy cost of at most this much (the paper's
             CelebA cost is 3 points; measured here 8-14 points over 4 seeds, README).
     """
+
+    RANGES: ClassVar[dict] = {
+        "seeds": count(1, 10_000), "data_dir": Text("directory"),
+        "n_train": count(4, 1_000_000), "n_val": count(4, 1_000_000),
+        "n_test": count(4, 1_000_000), "hidden": count(1, 100_000),
+        "epochs": count(1, 100_000), "batch": count(1, 1_000_000), "lr": positive(100.0),
+        "sd_coefs": positive(1e6), "pc_lams": positive(1e6),
+        "pc_gamma0s": Range(-1000.0, 1000.0), "pc_gamma1s": Range(-1000.0, 1000.0),
+        "dro_etas": positive(1000.0), "min_worst_gain": unit(), "max_avg_cost": unit()}
 
     seeds: int = 10
     data_dir: str | None = None
@@ -173,8 +184,8 @@ def train_seed(config: MinorityGroupsConfig, ds, seed: int, device) -> dict:
             loss = sum(m.loss([logits[k]], [Y[b]], step=step, groups=[G[b]])
                        for k, m in enumerate(methods))
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"minority-groups seed {seed}: loss {float(loss)} "
-                                         f"at step {step}")
+                raise diverged(f"minority-groups seed {seed}", float(loss), step,
+                               config.lr)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -206,6 +217,9 @@ class MinorityGroups(Experiment):
                    "worst-group accuracy of ERM, SD, per-class SD and Group DRO")
     presets = PRESETS
     seed_chunk = 1
+
+    def data_digest(self, config):
+        return load_idx_dataset("fashion-mnist", config.data_dir).sha256
 
     def run_seeds(self, config, seeds, device):
         find_idx_dir("fashion-mnist", config.data_dir)

@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from empirical.data.moons import two_moons
+from empirical.hparams import OneOf, Range, count, positive, unit
 from empirical.harness import Config, Experiment, Prediction, register
 from gstheory import validation as check
 
@@ -61,6 +62,12 @@ class MoonsRecipe(Config):
         lr, momentum: SGD; weight_decay: of the Figure_2 panels.
         sd: SD coefficient lambda in ``+ lambda * mean(yhat^2)``.
     """
+
+    RANGES: ClassVar[dict] = {
+        "seeds": count(1, 10_000), "n": count(10, 100_000), "noise": Range(0.0, 10.0),
+        "width": count(1, 100_000), "steps": count(1, 10_000_000), "lr": positive(100.0),
+        "momentum": Range(0.0, 1.0, hi_open=True), "weight_decay": Range(0.0, 100.0),
+        "sd": Range(0.0, 1e6)}
 
     seeds: int = 10
     n: int = 300
@@ -109,6 +116,15 @@ class TwoMoonsConfig(MoonsRecipe):
             this fraction of the ``neg-margin`` one (EXPERIMENTS.md: 0.5).
         sd_ratio: SD must raise crossing std and margin by more than this factor (1.5).
     """
+
+    RANGES: ClassVar[dict] = {
+        "reference_steps": count(1, 10_000_000), "longer_steps": count(1, 10_000_000),
+        "strong_weight_decay": Range(0.0, 100.0), "adam_small_lr": positive(100.0),
+        "adam_large_lr": positive(100.0), "rotate_deg": Range(-360.0, 360.0),
+        "dropout": unit(hi_open=True), "deep_layers": count(2, 64),
+        "deep_width": count(1, 100_000), "variants": OneOf(ALL_VARIANTS),
+        "grid": count(10, 2000), "straight_ratio": unit(True, True),
+        "sd_ratio": positive(1000.0)}
 
     reference_steps: int = 10_000
     longer_steps: int = 100_000
@@ -327,6 +343,8 @@ class TwoMoons(Experiment):
     """Fig. 1a-c and App. B: boundary straightness, margin and vertical reliance."""
 
     name = "two-moons"
+    #: seeds stacked per chunk: an interrupted run loses at most two seeds
+    seed_chunk = 2
     paper_ref = "Fig. 1a-c, App. B"
     description = ("2-500-1 ReLU net on two moons: a positive margin gives a straight "
                    "boundary that no common regulariser curves; SD does")
