@@ -32,6 +32,7 @@ import pkgutil
 import platform
 import sys
 import time
+import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -120,7 +121,7 @@ def _coerce(name: str, kind: Any, current: Any, value: Any) -> Any:
     """Convert ``value`` (possibly a CLI string) to the type of field ``name``."""
     origin = typing.get_origin(kind)
     args = typing.get_args(kind)
-    if origin is typing.Union or (origin is not None and str(origin) == "types.UnionType"):
+    if origin is typing.Union or origin is types.UnionType:
         non_none = [a for a in args if a is not type(None)]
         if isinstance(value, str) and value.lower() in ("none", "null"):
             return None

@@ -256,5 +256,39 @@ def markdown_all() -> str:
     return "\n".join(parts)
 
 
+#: markers between which docs/experiments.md carries the generated tables.
+BEGIN, END = "<!-- hparams:begin -->\n", "<!-- hparams:end -->"
+
+
+def update_docs(path: str) -> bool:
+    """Replace the tables between :data:`BEGIN` and :data:`END` in ``path`` by
+    :func:`markdown_all`; return whether the file changed.
+
+    Raises:
+        ValueError: the file lacks the markers.
+    """
+    from pathlib import Path
+
+    from gstheory.io import atomic_write_text
+
+    p = Path(path)
+    text = p.read_text()
+    if BEGIN not in text or END not in text:
+        raise ValueError(f"{p}: lacks the markers {BEGIN.strip()} ... {END}")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    new = head + BEGIN + markdown_all() + END + tail
+    if new != text:
+        atomic_write_text(p, new)
+    return new != text
+
+
 __all__ = ["MAX_ITEMS", "OneOf", "Range", "Text", "check_config", "count", "declared",
-           "markdown_all", "markdown_table", "positive", "rows", "undeclared", "unit"]
+           "markdown_all", "markdown_table", "positive", "rows", "undeclared", "unit",
+           "update_docs"]
+
+
+if __name__ == "__main__":  # pragma: no cover (regenerates the docs' tables)
+    import sys
+    changed = update_docs(sys.argv[1] if len(sys.argv) > 1 else "docs/experiments.md")
+    print("updated" if changed else "up to date")
