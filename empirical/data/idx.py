@@ -15,7 +15,7 @@ else ``$GSTHEORY_DATA_DIR/<name>``, ``/usr/share/datasets/<name>`` (the Debian p
 ``dataset-fashion-mnist`` installs Fashion-MNIST there) and ``~/data/<name>``.
 
 Paper: the data of Table 2 / Fig. 3 (Colored MNIST) and, as CPU-scale substitutes for
-CIFAR and CelebA, of Table 1 / Fig. 2 and Table 3 (see ``EXPERIMENTS.md`` 4-6).
+CIFAR and CelebA, of Table 1 / Fig. 2 and Table 3 (see ``docs/experiments.md``).
 """
 
 from __future__ import annotations
@@ -258,7 +258,7 @@ def load_idx_dataset(name: str = "fashion-mnist", data_dir: str | os.PathLike | 
     Raises:
         FileNotFoundError / ValueError: see :func:`find_idx_dir` and :func:`read_idx`.
 
-    Paper: Sec. 4.2 (Colored MNIST); substitutes of Sec. 4.1 and 4.4 (EXPERIMENTS.md).
+    Paper: Sec. 4.2 (Colored MNIST); substitutes of Sec. 4.1 and 4.4 (docs/experiments.md).
     """
     name = check.choice("name", name, IDX_DATASETS)
     if image_shape is not None:

@@ -2,7 +2,7 @@ r"""Margins: SD enlarges the L-inf margin and robustness at equal clean accuracy
 Fig. 2).
 
 CIFAR cannot be downloaded here, so the task is the CPU-scale substitute of
-``EXPERIMENTS.md`` (6): binary Fashion-MNIST (T-shirt vs Shirt by default) with inputs in
+``docs/experiments.md`` (margin): binary Fashion-MNIST (T-shirt vs Shirt by default) with inputs in
 ``[-1, 1]``, and a 10-class variant for the Table 1 analogue. The network is the authors'
 LeNet-like CNN of Fig. 2 (``empirical.models.LeNet``, width x2, leaky ReLU, two logits
 for the binary task), trained with SGD + momentum on softmax cross-entropy, either plain
