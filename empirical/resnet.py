@@ -128,7 +128,8 @@ def load_weights(net: nn.Module, path: str | Path) -> list[str]:
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]
     if not isinstance(state, dict):
-        raise ValueError(f"weights={str(path)!r}: holds a {type(state).__name__}, "
+        raise ValueError(  # noqa: TRY004 - bad file content, not a bad argument
+            f"weights={str(path)!r}: holds a {type(state).__name__}, "
                          "expected a state dict")
     own = net.state_dict()
     skipped = [k for k in state if k.startswith("fc.") and k in own

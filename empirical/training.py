@@ -32,7 +32,6 @@ momentum) and of the SD penalty (Eq. 17: ``lambda * mean(yhat^2)`` added to the 
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 

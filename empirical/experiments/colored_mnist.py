@@ -33,15 +33,15 @@ Paper: Sec. 4.2, Table 2, Fig. 3; official code ``cmnist.py`` / ``table_1.sh``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 from empirical.data.colored import BLANKS, PROBES, colored_environments, grayscale, probe_inputs
 from empirical.data.idx import DATASETS, load_dataset
-from empirical.hparams import OneOf, Range, Text, count, positive, unit
 from empirical.harness import Config, Experiment, Prediction, diverged, progress, register
+from empirical.hparams import OneOf, Range, Text, count, positive, unit
 from empirical.methods import make_method
 from gstheory import validation as check
 from gstheory.io import save_figure

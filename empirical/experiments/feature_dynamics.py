@@ -25,8 +25,8 @@ import numpy as np
 
 from empirical.data.moons import two_moons
 from empirical.experiments.two_moons import MoonsRecipe
-from empirical.hparams import Range, count
 from empirical.harness import Experiment, Prediction, register
+from empirical.hparams import Range, count
 from gstheory import validation as check
 from gstheory.io import save_figure
 

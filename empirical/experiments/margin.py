@@ -25,16 +25,16 @@ Paper: Sec. 4.1, Table 1, Fig. 2; official code ``GS/Figure_2`` (from Nar & Sast
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 from empirical.attacks import margin_cdf, minimal_perturbation, predict, robust_accuracy
 from empirical.data.cifar import load_cifar10
 from empirical.data.idx import load_dataset
-from empirical.hparams import OneOf, Range, Text, count, positive, unit
 from empirical.harness import Config, Experiment, Prediction, progress, register
+from empirical.hparams import OneOf, Range, Text, count, positive, unit
 from empirical.methods import make_method
 from gstheory import validation as check
 from gstheory.io import save_figure

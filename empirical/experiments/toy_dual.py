@@ -38,8 +38,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from empirical.hparams import OneOf, Range, count, positive, unit
 from empirical.harness import Config, Experiment, Prediction, register
+from empirical.hparams import OneOf, Range, count, positive, unit
 from gstheory import validation as check
 from gstheory.dynamics import dual_gradient_ascent, primal_gradient_descent
 from gstheory.fixed_points import solve_fixed_points

@@ -35,8 +35,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from empirical.data.moons import two_moons
-from empirical.hparams import OneOf, Range, count, positive, unit
 from empirical.harness import Config, Experiment, Prediction, register
+from empirical.hparams import OneOf, Range, count, positive, unit
 from gstheory import validation as check
 
 #: every variant, in the order of the figure's panels.

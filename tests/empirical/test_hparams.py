@@ -77,6 +77,6 @@ def test_docs_include_the_generated_tables():
     """docs/experiments.md carries the tables as generated now (regenerate with
     ``python3 -m empirical.hparams`` if this fails after a change of a preset)."""
     doc = (Path(__file__).resolve().parents[2] / "docs" / "experiments.md").read_text()
-    m = re.search(r"<!-- hparams:begin -->\n(.*)<!-- hparams:end -->", doc, re.S)
+    m = re.search(r"<!-- hparams:begin -->\n(.*)<!-- hparams:end -->", doc, re.DOTALL)
     assert m is not None
     assert m.group(1) == hparams.markdown_all()

@@ -49,6 +49,6 @@ def test_colored_mnist_on_real_digits_uses_train_pool_and_test_split():
         harness.get_config("colored-mnist", "quick", {"dataset": "mnist-5k"})
     from empirical.experiments.colored_mnist import colored_source
     ds = load_dataset("mnist-5k")
-    images, classes, pool = colored_source(ds)
+    images, _, pool = colored_source(ds)
     assert pool == len(ds.y_train) and len(images) == len(ds.y_train) + len(ds.y_test)
     assert np.array_equal(images[pool:], ds.x_test)

@@ -13,6 +13,13 @@ from empirical.rundir import FolderBusyError, claim, stale_temporaries
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _holder(directory: Path) -> str:
+    """A child process's program: hold ``directory`` until stdin closes."""
+    return ("import sys\nfrom empirical.rundir import claim\n"
+            f"with claim({str(directory)!r}):\n"
+            "    print('held', flush=True)\n    sys.stdin.read()\n")
+
+
 def test_claim_removes_only_temporaries(tmp_path):
     keep = tmp_path / "seed-0.json"
     keep.write_text("{}")
@@ -27,8 +34,7 @@ def test_claim_removes_only_temporaries(tmp_path):
 
 def test_second_claim_in_another_process_is_refused(tmp_path):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from empirical.rundir import claim\n"
-         f"with claim({str(tmp_path)!r}):\n print('held', flush=True); sys.stdin.read()"],
+        [sys.executable, "-c", _holder(tmp_path)],
         cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
@@ -39,14 +45,13 @@ def test_second_claim_in_another_process_is_refused(tmp_path):
         run_dir = out / "toy-dual" / "smoke"
         run_dir.mkdir(parents=True)
         holder2 = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from empirical.rundir import claim\n"
-             f"with claim({str(run_dir)!r}):\n print('held', flush=True); sys.stdin.read()"],
+            [sys.executable, "-c", _holder(run_dir)],
             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
             assert holder2.stdout.readline().strip() == "held"
             cli = subprocess.run([sys.executable, "-m", "gstheory", "run", "toy-dual",
                                   "--preset", "smoke", "--out", str(out)], cwd=ROOT,
-                                 capture_output=True, text=True)
+                                 capture_output=True, text=True, check=False)
         finally:
             holder2.communicate("")
         assert cli.returncode == 2
