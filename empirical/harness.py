@@ -34,7 +34,7 @@ import sys
 import time
 import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -500,7 +500,7 @@ def progress(iterable: Iterable | None = None, *, total: int | None = None,
 
 
 def _stage_lines(iterable: Iterable, desc: str, total: int | None) -> Iterator[Any]:
-    n = total if total is not None else (len(iterable) if hasattr(iterable, "__len__")
+    n = total if total is not None else (len(iterable) if isinstance(iterable, Sized)
                                          else None)
     say(f"{desc}: {n} steps" if n is not None else f"{desc}: started")
     t0 = time.perf_counter()
@@ -561,7 +561,7 @@ def _seed_list(seeds: int | Sequence[int] | None, default: int) -> list[int]:
     if isinstance(seeds, (int,)) and not isinstance(seeds, bool):
         n = check.integer("seeds", seeds, minimum=1, maximum=MAX_SEEDS)
         return list(range(n))
-    seeds = list(seeds)
+    seeds = list(typing.cast(Sequence[int], seeds))
     if len(seeds) > MAX_SEEDS:
         raise check.fail("seeds", len(seeds), f"at most {MAX_SEEDS} seeds per run")
     out = [check.integer("seeds", s, minimum=0, maximum=2**31 - 1) for s in seeds]
