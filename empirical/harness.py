@@ -32,8 +32,9 @@ import pkgutil
 import platform
 import sys
 import time
+import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -41,12 +42,18 @@ from typing import Any, ClassVar
 from gstheory import validation as check
 from gstheory.io import to_jsonable
 
+from . import hparams
+
 #: presets every experiment must define.
 REQUIRED_PRESETS = ("quick", "paper", "smoke")
 #: accepted values of the ``device`` argument.
 DEVICES = ("auto", "cpu", "cuda")
 #: file name of a run's summary.
 RESULT_FILE = "result.json"
+#: most seeds one run may ask for (a bound checked before any work).
+MAX_SEEDS = 10_000
+#: fields left out of the resume fingerprint (how many seeds run does not change a seed).
+UNFINGERPRINTED = ("seeds",)
 
 # Whether progress bars are shown (set by run_experiment; read by :func:`progress`).
 _PROGRESS: contextvars.ContextVar[bool] = contextvars.ContextVar("gst_progress", default=False)
@@ -56,13 +63,16 @@ _PROGRESS: contextvars.ContextVar[bool] = contextvars.ContextVar("gst_progress",
 class Config:
     """Mixin for experiment configurations (use with ``@dataclass(frozen=True)``).
 
-    Subclasses override :meth:`validate` to check their fields (raise ``ValueError``
-    through :mod:`gstheory.validation`); it runs on construction, so a preset or an
-    override with a value out of range fails before any training starts. A field named
-    ``seeds`` (int) gives the default number of seeds.
+    Subclasses declare the allowed range of every field in ``RANGES`` (see
+    :mod:`empirical.hparams`) and may override :meth:`validate` for checks that relate
+    fields to each other (raise ``ValueError`` through :mod:`gstheory.validation`). Both
+    run on construction, so a preset or an override with a value out of range fails
+    before any training starts. A field named ``seeds`` (int) gives the default number of
+    seeds.
     """
 
     def __post_init__(self) -> None:
+        hparams.check_config(self)
         self.validate()
 
     def validate(self) -> None:
@@ -78,10 +88,29 @@ def _plain(obj: Any) -> Any:
     return to_jsonable(obj, allow_nonfinite=True)
 
 
-def config_fingerprint(config: Any) -> str:
-    """A short stable hash of a configuration (decides whether a seed file is reusable)."""
-    text = json.dumps(_plain(dataclasses.asdict(config)), sort_keys=True)
+def config_fingerprint(config: Any, data_digest: str | None = None) -> str:
+    """A short stable hash of a configuration and of the data it reads (decides whether a
+    seed file is reusable: a changed setting or a swapped data file recomputes the seed).
+
+    The number of seeds (:data:`UNFINGERPRINTED`) is left out: seed 3 of a 4-seed run is
+    seed 3 of a 10-seed run.
+    """
+    doc = {k: v for k, v in _plain(dataclasses.asdict(config)).items()
+           if k not in UNFINGERPRINTED}
+    if data_digest is not None:
+        doc["__data_sha256__"] = data_digest
+    text = json.dumps(doc, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class DivergenceError(ValueError):
+    """Training diverged (a non-finite loss); the message names the learning rate."""
+
+
+def diverged(what: str, loss: Any, step: int, lr: Any) -> DivergenceError:
+    """The error of a run whose loss became ``loss`` (non-finite) at ``step``."""
+    return DivergenceError(f"{what}: training diverged at step {step} (loss {loss}) with "
+                           f"learning rate lr={lr}; lower the learning rate")
 
 
 _TRUE = ("1", "true", "yes", "on")
@@ -92,7 +121,7 @@ def _coerce(name: str, kind: Any, current: Any, value: Any) -> Any:
     """Convert ``value`` (possibly a CLI string) to the type of field ``name``."""
     origin = typing.get_origin(kind)
     args = typing.get_args(kind)
-    if origin is typing.Union or (origin is not None and str(origin) == "types.UnionType"):
+    if origin is typing.Union or origin is types.UnionType:
         non_none = [a for a in args if a is not type(None)]
         if isinstance(value, str) and value.lower() in ("none", "null"):
             return None
@@ -245,7 +274,8 @@ class Experiment:
         description: one line.
         presets: ``{"quick": Config, "paper": Config, "smoke": Config, ...}``.
         seed_chunk: how many seeds :func:`run_experiment` hands to :meth:`run_seeds` at a
-            time (``None``: all at once; a smaller chunk gives finer-grained resume).
+            time (default 1; an interrupted run loses at most the chunk in flight, so
+            keep it small; ``None``: all at once).
         needs_torch: ``False`` for numpy-only experiments: they run on the CPU, get the
             string ``"cpu"`` as device, and do not pay for importing torch.
     """
@@ -254,8 +284,14 @@ class Experiment:
     paper_ref: str = ""
     description: str = ""
     presets: ClassVar[dict[str, Any]] = {}
-    seed_chunk: int | None = None
+    seed_chunk: int | None = 1
     needs_torch: bool = True
+
+    def data_digest(self, config: Any) -> str | None:
+        """sha256 of the data ``config`` reads (part of the resume fingerprint), or
+        ``None`` for generated data. Reading the data here also makes a missing or
+        broken data set fail before any training."""
+        return None
 
     def default_seeds(self, config: Any) -> int:
         """Number of seeds of a run when none is given (the config's ``seeds`` field)."""
@@ -301,6 +337,10 @@ def register(cls: type[Experiment]) -> type[Experiment]:
         if not dataclasses.is_dataclass(cfg) or isinstance(cfg, type):
             raise ValueError(f"experiment {name!r}: preset {pname!r} must be a dataclass "
                              "instance")
+        loose = hparams.undeclared(type(cfg))
+        if loose:
+            raise ValueError(f"experiment {name!r}: field(s) {', '.join(loose)} of "
+                             f"{type(cfg).__name__} have no declared range (RANGES)")
     old = _REGISTRY.get(name)
     if old is not None and (type(old).__qualname__, type(old).__module__) != \
             (cls.__qualname__, cls.__module__):
@@ -452,17 +492,38 @@ def write_json_atomic(path: Path, obj: Any) -> Path:
 
 def progress(iterable: Iterable | None = None, *, total: int | None = None,
              desc: str = "", leave: bool = False) -> Any:
-    """A tqdm bar when the current run shows progress, else a silent iterator.
+    """Progress of a long loop: a tqdm bar on a terminal, one plain line per stage in a
+    log, nothing when the run hides progress.
 
     Experiments wrap their long loops in it: ``for step in progress(range(n), desc=...)``.
+    In a non-terminal log (stderr not a tty) a stage writes ``[gstheory] DESC: N steps``
+    when it starts and ``[gstheory] DESC: done in S s`` when it ends, with no cursor
+    codes.
     """
     if iterable is None:
         iterable = range(total or 0)
-    if _PROGRESS.get():
+    if not _PROGRESS.get():
+        return iterable
+    if sys.stderr.isatty():
         from tqdm.auto import tqdm
         return tqdm(iterable, total=total, desc=desc, leave=leave, file=sys.stderr,
                     dynamic_ncols=True, mininterval=0.5)
-    return iterable
+    return _stage_lines(iterable, desc, total)
+
+
+def _stage_lines(iterable: Iterable, desc: str, total: int | None) -> Iterator[Any]:
+    n = total if total is not None else (len(iterable) if isinstance(iterable, Sized)
+                                         else None)
+    say(f"{desc}: {n} steps" if n is not None else f"{desc}: started")
+    t0 = time.perf_counter()
+    yield from iterable
+    say(f"{desc}: done in {time.perf_counter() - t0:.1f} s")
+
+
+def say(message: str) -> None:
+    """One plain progress line on stderr (when the current run shows progress)."""
+    if _PROGRESS.get():
+        print(f"[gstheory] {message}", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------- running
@@ -510,9 +571,12 @@ def _seed_list(seeds: int | Sequence[int] | None, default: int) -> list[int]:
     if seeds is None:
         seeds = default
     if isinstance(seeds, (int,)) and not isinstance(seeds, bool):
-        n = check.integer("seeds", seeds, minimum=1)
+        n = check.integer("seeds", seeds, minimum=1, maximum=MAX_SEEDS)
         return list(range(n))
-    out = [check.integer("seeds", s, minimum=0) for s in seeds]
+    seeds = list(typing.cast(Sequence[int], seeds))
+    if len(seeds) > MAX_SEEDS:
+        raise check.fail("seeds", len(seeds), f"at most {MAX_SEEDS} seeds per run")
+    out = [check.integer("seeds", s, minimum=0, maximum=2**31 - 1) for s in seeds]
     if not out:
         raise check.fail("seeds", seeds, "must name at least one seed")
     if len(set(out)) != len(out):
@@ -538,74 +602,142 @@ def _chunks(items: list[int], size: int | None) -> Iterator[list[int]]:
         yield items[i:i + size]
 
 
+def seed_document(name: str, preset: str, seed: int, fingerprint: str, config: Any,
+                  device: Any, result: dict) -> dict[str, Any]:
+    """What ``seed-<k>.json`` holds (the same bytes whichever launcher computed it)."""
+    return {"experiment": name, "preset": preset, "seed": seed, "fingerprint": fingerprint,
+            "config": config.to_dict() if hasattr(config, "to_dict") else
+            _plain(dataclasses.asdict(config)),
+            "device": str(device), "result": _jsonable(result)}
+
+
+def seed_path(run_dir: Path, seed: int) -> Path:
+    """The file of one finished seed."""
+    return Path(run_dir) / f"seed-{seed}.json"
+
+
+def set_threads(threads: int | None) -> None:
+    """Set torch's intra-op thread count (``None``: leave it).
+
+    Raises:
+        ValueError: ``threads`` outside ``[1, 1024]``.
+    """
+    if threads is None:
+        return
+    threads = check.integer("threads", threads, minimum=1, maximum=1024)
+    import torch
+    torch.set_num_threads(threads)
+
+
+def default_threads() -> int:
+    """Threads of one run: the cores this process may use (``os.sched_getaffinity``),
+    so that one run never oversubscribes them; run several at once with ``--threads``
+    summing to the core count."""
+    import os
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover (not Linux)
+        return max(1, os.cpu_count() or 1)
+
+
 def run_experiment(name: str, preset: str = "quick", seeds: int | Sequence[int] | None = None,
                    device: str = "auto", out_dir: str | Path = "results",
                    overrides: Mapping[str, Any] | None = None, progress: bool = True,
-                   figures: bool = True, resume: bool = True) -> RunResult:
+                   figures: bool = True, resume: bool = True, threads: int | None = None,
+                   launcher: Any = None) -> RunResult:
     """Run (or resume) an experiment, check its predictions, write its results.
 
     Arguments:
         name: registered experiment name (see :func:`names`).
         preset: ``quick`` / ``paper`` / ``smoke`` (or another preset it declares).
-        seeds: number of seeds ``N`` (seeds ``0..N-1``) or an explicit list; default the
-            preset's ``seeds``.
+        seeds: number of seeds ``N`` (seeds ``0..N-1``, ``N <= MAX_SEEDS``) or an
+            explicit list; default the preset's ``seeds``.
         device: ``auto`` / ``cpu`` / ``cuda``.
         out_dir: root of the results; files go to ``out_dir/<name>/<preset>/``.
         overrides: field -> value changes of the preset's configuration.
-        progress: show tqdm progress bars.
+        progress: show progress (a bar on a terminal, plain lines in a log).
         figures: draw the PNG figures.
-        resume: reuse finished seeds' files written with the same configuration.
+        resume: reuse finished seeds' files written with the same configuration and data.
+        threads: torch threads of this process (``None``: leave torch's setting).
+        launcher: ``None`` computes the seeds in this process; an
+            :class:`empirical.launch.SubmititLauncher` submits each chunk of seeds as a
+            job (the job writes the seed's file; this process collects them).
 
     Returns:
         the :class:`RunResult` (also written to ``result.json``).
 
     Raises:
         ValueError: unknown experiment/preset, bad override or seeds, missing device,
-            unwritable output directory: all detected before any training.
+            missing or broken data, unwritable output directory, a results folder held
+            by another live run: all detected before any training.
+        DivergenceError: training diverged (names the learning rate).
     """
+    from .rundir import claim
+
     t_start = time.perf_counter()
     exp = get(name)
     config = get_config(name, preset, overrides)
     seed_list = _seed_list(seeds, exp.default_seeds(config))
+    if "seeds" in {f.name for f in dataclasses.fields(config)}:
+        # what result.json records is the number of seeds that ran
+        config = dataclasses.replace(config, seeds=len(seed_list))
     dev = resolve_device(device) if exp.needs_torch else resolve_numpy_device(device, name)
+    if exp.needs_torch:
+        set_threads(threads)
+    digest = exp.data_digest(config)
+    fingerprint = config_fingerprint(config, digest)
     run_dir = ensure_writable(Path(out_dir) / name / preset)
-    fingerprint = config_fingerprint(config)
 
+    token = _PROGRESS.set(bool(progress))
+    try:
+        with claim(run_dir) as removed:
+            if removed:
+                say(f"{name}: removed {len(removed)} stale temporary file(s) of an "
+                    "interrupted run")
+            return _run_locked(exp, name, preset, config, seed_list, dev, device,
+                               run_dir, fingerprint, digest, figures, resume, launcher,
+                               t_start, [str(p.name) for p in removed])
+    finally:
+        _PROGRESS.reset(token)
+
+
+def _run_locked(exp: Experiment, name: str, preset: str, config: Any, seed_list: list[int],
+                dev: Any, device: str, run_dir: Path, fingerprint: str,
+                digest: str | None, figures: bool, resume: bool, launcher: Any,
+                t_start: float, removed: list[str]) -> RunResult:
     per_seed: dict[int, dict] = {}
     resumed: list[int] = []
     if resume:
         for s in seed_list:
-            raw = _load_seed(run_dir / f"seed-{s}.json", fingerprint)
+            raw = _load_seed(seed_path(run_dir, s), fingerprint)
             if raw is not None:
                 per_seed[s] = raw
                 resumed.append(s)
     todo = [s for s in seed_list if s not in per_seed]
-
-    token = _PROGRESS.set(bool(progress))
-    try:
-        t0 = time.perf_counter()
-        chunk_times = []
-        for chunk in _chunks(todo, exp.seed_chunk):
+    if resumed:
+        say(f"{name}: resuming {len(resumed)} finished seed(s); {len(todo)} to compute")
+    t0 = time.perf_counter()
+    chunk_times: list[dict] = []
+    chunks = list(_chunks(todo, exp.seed_chunk))
+    if launcher is not None and chunks:
+        chunk_times = launcher.run(exp=exp, name=name, preset=preset, config=config,
+                                   chunks=chunks, device=device, run_dir=run_dir,
+                                   fingerprint=fingerprint)
+        for s in todo:
+            raw = _load_seed(seed_path(run_dir, s), fingerprint)
+            if raw is None:
+                raise RuntimeError(f"experiment {name}: the job of seed {s} wrote no "
+                                   f"result to {seed_path(run_dir, s)}")
+            per_seed[s] = raw
+    else:
+        for chunk in chunks:
             tc = time.perf_counter()
-            out = exp.run_seeds(config, list(chunk), dev)
-            missing = [s for s in chunk if s not in out]
-            if missing:
-                raise RuntimeError(f"experiment {name}: run_seeds returned no result for "
-                                   f"seed(s) {missing}")
-            dt = time.perf_counter() - tc
-            chunk_times.append({"seeds": list(chunk), "seconds": dt})
-            for s in chunk:
-                per_seed[s] = _jsonable(out[s])
-                write_json_atomic(run_dir / f"seed-{s}.json",
-                                  {"experiment": name, "preset": preset, "seed": s,
-                                   "fingerprint": fingerprint, "config": config.to_dict()
-                                   if hasattr(config, "to_dict") else
-                                   dataclasses.asdict(config),
-                                   "device": str(dev), "seconds": dt / len(chunk),
-                                   "result": per_seed[s]})
-        t_train = time.perf_counter() - t0
-    finally:
-        _PROGRESS.reset(token)
+            for s, doc in compute_chunk(exp, name, preset, config, chunk, dev,
+                                        fingerprint).items():
+                write_json_atomic(seed_path(run_dir, s), doc)
+                per_seed[s] = doc["result"]
+            chunk_times.append({"seeds": list(chunk), "seconds": time.perf_counter() - tc})
+    t_train = time.perf_counter() - t0
 
     ordered = {s: per_seed[s] for s in seed_list}
     t1 = time.perf_counter()
@@ -626,11 +758,15 @@ def run_experiment(name: str, preset: str = "quick", seeds: int | Sequence[int] 
 
     timings = {"total_s": time.perf_counter() - t_start, "train_s": t_train,
                "summarize_s": t_sum, "figures_s": t_fig, "chunks": chunk_times,
-               "computed_seeds": todo, "resumed_seeds": resumed}
+               "computed_seeds": todo, "resumed_seeds": resumed,
+               "removed_temporaries": removed,
+               "launcher": "inline" if launcher is None else launcher.describe()}
+    cfg = config.to_dict() if hasattr(config, "to_dict") else \
+        _plain(dataclasses.asdict(config))
+    if digest is not None:
+        cfg = {**cfg, "data_sha256": digest}
     result = RunResult(
-        experiment=name, preset=preset,
-        config=config.to_dict() if hasattr(config, "to_dict") else
-        _plain(dataclasses.asdict(config)),
+        experiment=name, preset=preset, config=cfg,
         seeds=seed_list, device=device_info(dev), versions=versions(), timings=timings,
         metrics=metrics, predictions=preds, figures=figs, path=run_dir / RESULT_FILE,
         per_seed=ordered)
@@ -638,9 +774,41 @@ def run_experiment(name: str, preset: str = "quick", seeds: int | Sequence[int] 
     return result
 
 
+def compute_chunk(exp: Experiment, name: str, preset: str, config: Any, chunk: list[int],
+                  dev: Any, fingerprint: str) -> dict[int, dict]:
+    """Train one chunk of seeds; return each seed's :func:`seed_document`.
+
+    Raises:
+        RuntimeError: ``run_seeds`` left a seed out.
+        DivergenceError: a non-finite number in a seed's result (training diverged).
+    """
+    out = exp.run_seeds(config, list(chunk), dev)
+    missing = [s for s in chunk if s not in out]
+    if missing:
+        raise RuntimeError(f"experiment {name}: run_seeds returned no result for "
+                           f"seed(s) {missing}")
+    docs = {}
+    for s in chunk:
+        try:
+            docs[s] = seed_document(name, preset, s, fingerprint, config, dev, out[s])
+        except ValueError as exc:
+            if "non-finite" not in str(exc):
+                raise
+            lrs = {k: v for k, v in config.to_dict().items()
+                   if k == "lr" or k.endswith("_lr")}
+            raise DivergenceError(
+                f"{name}, seed {s}: training diverged (a non-finite number in its "
+                f"result) with learning rate(s) "
+                f"{', '.join(f'{k}={v:g}' for k, v in lrs.items()) or '?'}; lower "
+                "the learning rate") from None
+    return docs
+
+
 __all__ = [
-    "Config", "Experiment", "Prediction", "RunResult", "apply_overrides",
-    "config_fingerprint", "discover", "ensure_writable", "get", "get_config", "names",
-    "parse_set", "preset_names", "progress", "register", "resolve_device",
-    "resolve_numpy_device", "run_experiment", "write_json_atomic",
+    "MAX_SEEDS", "Config", "DivergenceError", "Experiment", "Prediction", "RunResult",
+    "apply_overrides", "compute_chunk", "config_fingerprint", "default_threads",
+    "discover", "diverged", "ensure_writable", "get", "get_config", "names", "parse_set",
+    "preset_names", "progress", "register", "resolve_device", "resolve_numpy_device",
+    "run_experiment", "say", "seed_document", "seed_path", "set_threads",
+    "write_json_atomic",
 ]

@@ -31,6 +31,7 @@ momentum) and of the SD penalty (Eq. 17: ``lambda * mean(yhat^2)`` added to the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -266,6 +267,12 @@ def train_full_batch(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *
                 log.loss.append(last.tolist())
     if last is not None:
         log.final_loss = last.tolist()
+        bad = [k for k, v in enumerate(log.final_loss) if not math.isfinite(v)]
+        if bad:
+            from .harness import diverged
+            lrs = lr if isinstance(lr, (int, float)) else [lr[k] for k in bad] \
+                if isinstance(lr, (list, tuple)) else lr
+            raise diverged(f"{desc} (copies {bad})", log.final_loss[bad[0]], steps - 1, lrs)
     return log
 
 

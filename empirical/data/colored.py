@@ -154,7 +154,7 @@ def colored_environments(images: np.ndarray, classes: np.ndarray, *, seed: int,
     return ColoredData((env1, env2), test)
 
 
-#: The two constructions of a "blank" image (EXPERIMENTS.md 4): the authors' constant
+#: The two constructions of a "blank" image (docs/experiments.md, colored-mnist): the authors' constant
 #: fill with the global mean pixel, and the per-pixel mean image (which transfers to
 #: Fashion-MNIST, where a constant fill is itself out of distribution).
 BLANKS = ("constant", "mean-image")

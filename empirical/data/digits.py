@@ -2,7 +2,7 @@ r"""scikit-learn's bundled 8x8 handwritten digits: the embedded fallback data se
 
 ``sklearn.datasets.load_digits`` ships 1797 images of 8x8 pixels with 17 grey levels
 (0..16). They are rescaled to ``uint8`` 0..255 and split once, with a fixed permutation,
-into 1400 training and 397 test images, the split used in ``EXPERIMENTS.md`` (4).
+into 1400 training and 397 test images, the split used in ``docs/experiments.md`` (colored-mnist).
 
 Paper: substitute data for Table 2 / Fig. 3 (Colored MNIST) when no image files exist.
 """

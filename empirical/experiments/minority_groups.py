@@ -26,18 +26,33 @@ Paper: Sec. 4.4, Table 3; official code ``Table_2/`` (from ``group_DRO``).
 from __future__ import annotations
 
 import itertools
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
+from empirical.data import celeba
 from empirical.data.groups import GroupData, group_accuracies, minority_group_splits
 from empirical.data.idx import find_idx_dir, load_idx_dataset
-from empirical.harness import Config, Experiment, Prediction, progress, register
+from empirical.harness import (
+    Config,
+    Experiment,
+    Prediction,
+    diverged,
+    progress,
+    register,
+)
+from empirical.hparams import OneOf, Range, Text, count, positive, unit
 from empirical.methods import make_method
 from gstheory import validation as check
 from gstheory.io import save_figure
 
+#: the data sets: the Fashion-MNIST corner-patch analogue, or CelebA from disk.
+GROUP_DATASETS = ("fashion-patch", "celeba")
+#: the methods of the CelebA task (each trains its own ResNet-50 from the same start).
+CELEBA_METHODS = ("ERM", "SDPerClass", "GroupDRO")
 #: the reported rows, in table order.
 ROWS = ("ERM", "SD", "SDPerClass", "SDPerClass-authors", "GroupDRO")
 #: the authors' CelebA setting of per-class SD (``--sp 0.1 --mode spw3``).
@@ -67,7 +82,34 @@ class MinorityGroupsConfig(Config):
         min_worst_gain: SDPerClass's worst-group accuracy must beat ERM's by this much.
         max_avg_cost: ... at an average-accuracy cost of at most this much (the paper's
             CelebA cost is 3 points; measured here 8-14 points over 4 seeds, README).
+        dataset: ``fashion-patch`` (the analogue above) or ``celeba`` (the real task from
+            ``data_dir``, see :mod:`empirical.data.celeba`, with ResNet-50).
+        weights: CelebA only: a ResNet-50 ``state_dict`` file to start from (e.g.
+            torchvision's ImageNet weights; nothing is downloaded); ``None``: training
+            starts from scratch (and the run says so).
+        celeba_n_train, celeba_n_val, celeba_n_test: images used of each split (``None``:
+            all); celeba_crop, celeba_size: centre crop and resize (group_DRO: 178, 224);
+        celeba_epochs, celeba_batch, celeba_lr, celeba_momentum: the paper's 3 epochs of
+            batch 128 at lr 1e-5; ERM and Group DRO use SGD with this momentum,
+            per-class SD uses Adam with the authors' lambda/gamma;
+        celeba_methods: which methods train (each its own ResNet-50, same start).
     """
+
+    RANGES: ClassVar[dict] = {
+        "seeds": count(1, 10_000), "data_dir": Text("directory"),
+        "n_train": count(4, 1_000_000), "n_val": count(4, 1_000_000),
+        "n_test": count(4, 1_000_000), "hidden": count(1, 100_000),
+        "epochs": count(1, 100_000), "batch": count(1, 1_000_000), "lr": positive(100.0),
+        "sd_coefs": positive(1e6), "pc_lams": positive(1e6),
+        "pc_gamma0s": Range(-1000.0, 1000.0), "pc_gamma1s": Range(-1000.0, 1000.0),
+        "dro_etas": positive(1000.0), "min_worst_gain": unit(), "max_avg_cost": unit(),
+        "dataset": OneOf(GROUP_DATASETS), "weights": Text("file"),
+        "celeba_n_train": count(4, 1_000_000), "celeba_n_val": count(4, 1_000_000),
+        "celeba_n_test": count(4, 1_000_000), "celeba_crop": count(8, 4096),
+        "celeba_size": count(8, 4096), "celeba_epochs": count(1, 1000),
+        "celeba_batch": count(1, 100_000), "celeba_lr": positive(100.0),
+        "celeba_momentum": Range(0.0, 1.0, hi_open=True),
+        "celeba_methods": OneOf(CELEBA_METHODS)}
 
     seeds: int = 10
     data_dir: str | None = None
@@ -85,6 +127,18 @@ class MinorityGroupsConfig(Config):
     dro_etas: tuple[float, ...] = (0.01, 0.1)
     min_worst_gain: float = 0.15
     max_avg_cost: float = 0.15
+    dataset: str = "fashion-patch"
+    weights: str | None = None
+    celeba_n_train: int | None = None
+    celeba_n_val: int | None = None
+    celeba_n_test: int | None = None
+    celeba_crop: int = celeba.CROP
+    celeba_size: int = celeba.SIZE
+    celeba_epochs: int = 3
+    celeba_batch: int = 128
+    celeba_lr: float = 1e-5
+    celeba_momentum: float = 0.9
+    celeba_methods: tuple[str, ...] = CELEBA_METHODS
 
     def validate(self) -> None:
         check.integer("seeds", self.seeds, minimum=1)
@@ -109,8 +163,14 @@ class MinorityGroupsConfig(Config):
                 check.finite_scalar(name, v)
         check.nonnegative("min_worst_gain", self.min_worst_gain)
         check.nonnegative("max_avg_cost", self.max_avg_cost)
-        if self.data_dir is not None:
+        if self.dataset == "celeba":
+            if self.data_dir is None:
+                raise check.fail("data_dir", None, "is required with dataset=celeba (the "
+                                 "directory holding img_align_celeba/ and the two lists)")
+        elif self.data_dir is not None:
             load_idx_dataset("fashion-mnist", self.data_dir)
+        if self.weights is not None and self.dataset != "celeba":
+            raise check.fail("weights", self.weights, "applies to dataset=celeba only")
 
 
 PRESETS = {
@@ -120,7 +180,8 @@ PRESETS = {
                                   batch=128),
     "smoke": MinorityGroupsConfig(seeds=1, n_train=400, n_val=100, n_test=200, hidden=16,
                                   epochs=1, batch=64, sd_coefs=(0.1,), pc_lams=(0.2,),
-                                  pc_gamma0s=(-0.44,), pc_gamma1s=(2.5,), dro_etas=(0.01,)),
+                                  pc_gamma0s=(-0.44,), pc_gamma1s=(2.5,), dro_etas=(0.01,),
+                                  celeba_size=32, celeba_batch=8, celeba_epochs=1),
 }
 
 
@@ -179,8 +240,8 @@ def train_seed(config: MinorityGroupsConfig, ds, seed: int, device) -> dict:
             loss = sum(m.loss([logits[k]], [Y[b]], step=step, groups=[G[b]])
                        for k, m in enumerate(methods))
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"minority-groups seed {seed}: loss {float(loss)} "
-                                         f"at step {step}")
+                raise diverged(f"minority-groups seed {seed}", float(loss), step,
+                               config.lr)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -191,6 +252,99 @@ def train_seed(config: MinorityGroupsConfig, ds, seed: int, device) -> dict:
             "groups_test": test.group_counts(), "steps": step,
             "variants": [{"row": row, "label": label, "hparams": hp, "val": v[k],
                           "test": t[k]} for k, (row, label, hp) in enumerate(specs)]}
+
+
+def celeba_limits(config: MinorityGroupsConfig) -> dict[str, int | None]:
+    """How many images of each CelebA split a run uses (``None``: all)."""
+    return {"train": config.celeba_n_train, "val": config.celeba_n_val,
+            "test": config.celeba_n_test}
+
+
+def _celeba_batches(index, rows, config, device):
+    """Preprocessed ``(x, y, group)`` tensors of ``rows`` in batches of celeba_batch."""
+    import torch
+
+    for i in range(0, len(rows), config.celeba_batch):
+        r = rows[i:i + config.celeba_batch]
+        x = np.stack([celeba.load_image(index.path(int(k)), config.celeba_crop,
+                                        config.celeba_size) for k in r])
+        y = index.y[r]
+        yield (torch.as_tensor(x, device=device),
+               torch.as_tensor(y.astype(np.float32), device=device),
+               torch.as_tensor(2 * y + index.a[r], device=device))
+
+
+def _celeba_eval(model, index, rows, config, device) -> dict:
+    import torch
+
+    model.eval()
+    preds = []
+    with torch.no_grad():
+        for x, _, _ in _celeba_batches(index, rows, config, device):
+            preds.append((model(x)[:, 0] > 0).long().cpu().numpy())
+    model.train()
+    y, a = index.y[rows], index.a[rows]
+    data = GroupData(np.zeros((len(rows), 0), np.float32), y.astype(np.float32), a,
+                     2 * y + a)
+    return group_accuracies(np.concatenate(preds), data)
+
+
+def train_celeba_seed(config: MinorityGroupsConfig, seed: int, device) -> dict:
+    """Train each CelebA method's ResNet-50 from the same initial weights (the paper's:
+    ERM with SGD + momentum, per-class SD with Adam, Group DRO with SGD); keep for each
+    the epoch of best validation average accuracy (the authors' model selection).
+
+    Raises:
+        DivergenceError: a non-finite loss (names the learning rate).
+    """
+    import copy
+
+    import torch
+
+    from empirical.resnet import load_weights, resnet50
+
+    index = celeba.read_index(config.data_dir)
+    lim = celeba_limits(config)
+    rows = {s: index.rows(s, lim[s]) for s in ("train", "val", "test")}
+    torch.manual_seed(seed)
+    start = resnet50(1)
+    if config.weights is not None:
+        load_weights(start, config.weights)
+    out = {"groups_train": index.group_counts("train", lim["train"]),
+           "groups_val": index.group_counts("val", lim["val"]),
+           "groups_test": index.group_counts("test", lim["test"]),
+           "weights": config.weights or "none (from scratch)", "variants": []}
+    for name in config.celeba_methods:
+        model = copy.deepcopy(start).to(device).train()
+        method = _method(name, dict(AUTHORS_PER_CLASS) if name == "SDPerClass" else
+                         {"eta": config.dro_etas[0]} if name == "GroupDRO" else {})
+        opt = (torch.optim.Adam(model.parameters(), lr=config.celeba_lr)
+               if name == "SDPerClass" else
+               torch.optim.SGD(model.parameters(), lr=config.celeba_lr,
+                               momentum=config.celeba_momentum))
+        gen = np.random.default_rng(seed)
+        best, step, epochs = None, 0, []
+        for epoch in progress(range(config.celeba_epochs),
+                              desc=f"minority-groups celeba {name} seed {seed}"):
+            order = rows["train"][gen.permutation(len(rows["train"]))]
+            for x, y, g in _celeba_batches(index, order, config, device):
+                loss = method.loss([model(x)[:, 0]], [y], step=step, groups=[g])
+                if not torch.isfinite(loss):
+                    raise diverged(f"minority-groups celeba {name} seed {seed}",
+                                   float(loss), step, config.celeba_lr)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                step += 1
+            val = _celeba_eval(model, index, rows["val"], config, device)
+            test = _celeba_eval(model, index, rows["test"], config, device)
+            epochs.append({"epoch": epoch, "val": val, "test": test})
+            if best is None or val["average"] > best["val"]["average"]:
+                best = epochs[-1]
+        out["variants"].append({"row": name, "label": f"{name} epoch {best['epoch']}",
+                                "hparams": {}, "val": best["val"], "test": best["test"],
+                                "epochs": epochs})
+    return out
 
 
 def select(per_variant: list[dict]) -> dict:
@@ -213,7 +367,24 @@ class MinorityGroups(Experiment):
     presets = PRESETS
     seed_chunk = 1
 
+    def data_digest(self, config):
+        if config.dataset == "celeba":
+            index = celeba.read_index(config.data_dir)
+            for split, lim in celeba_limits(config).items():
+                celeba.check_images(index, index.rows(split, lim), config.celeba_crop)
+            if config.weights is not None:
+                from empirical.resnet import load_weights, resnet50
+                load_weights(resnet50(1), config.weights)
+            else:
+                print("[gstheory] minority-groups: no --set weights=FILE: ResNet-50 "
+                      "training starts from scratch (random initial weights), not from "
+                      "ImageNet weights as in the paper", file=sys.stderr, flush=True)
+            return index.sha256
+        return load_idx_dataset("fashion-mnist", config.data_dir).sha256
+
     def run_seeds(self, config, seeds, device):
+        if config.dataset == "celeba":
+            return {seed: train_celeba_seed(config, seed, device) for seed in seeds}
         find_idx_dir("fashion-mnist", config.data_dir)
         ds = load_idx_dataset("fashion-mnist", config.data_dir)
         out = {}
@@ -246,7 +417,10 @@ class MinorityGroups(Experiment):
 
     def predictions(self, config, metrics):
         rows = metrics["rows"]
-        erm, pc, dro, sd = rows["ERM"], rows["SDPerClass"], rows["GroupDRO"], rows["SD"]
+        if not {"ERM", "SDPerClass", "GroupDRO"} <= set(rows):
+            return []          # a CelebA run of a subset of the methods: nothing to compare
+        erm, pc, dro = rows["ERM"], rows["SDPerClass"], rows["GroupDRO"]
+        sd = rows.get("SD", erm)    # CelebA runs no single-lambda SD: compare the others
         gain = pc["worst"] - erm["worst"]
         cost = erm["avg"] - pc["avg"]
         return [
@@ -296,7 +470,9 @@ class MinorityGroups(Experiment):
         axes[0].set_ylim(0, 1)
         axes[0].set_ylabel("test accuracy")
         axes[0].legend(fontsize=8)
-        names = ["pullover", "pullover+patch", "coat", "coat+patch (0.85%)"]
+        names = (["dark, female", "dark, male", "blond, female", "blond, male (0.85%)"]
+                 if config.dataset == "celeba" else
+                 ["pullover", "pullover+patch", "coat", "coat+patch (0.85%)"])
         width = 0.8 / len(rows)
         for k, r in enumerate(rows):
             axes[1].bar(np.arange(4) + k * width, metrics["rows"][r]["groups"], width, label=r)
@@ -305,7 +481,9 @@ class MinorityGroups(Experiment):
         axes[1].set_ylim(0, 1)
         axes[1].legend(fontsize=7)
         axes[1].set_title("per-group test accuracy", fontsize=9)
-        fig.suptitle(f"Minority groups (Pullover vs Coat, corner patch; {len(per_seed)} "
+        task = ("CelebA, Blond_Hair vs Male" if config.dataset == "celeba" else
+                "Pullover vs Coat, corner patch")
+        fig.suptitle(f"Minority groups ({task}; {len(per_seed)} "
                      f"seed(s), n_train {sum(metrics['groups_train'])})", fontsize=10)
         fig.tight_layout()
         p = Path(out_dir) / "minority_groups.png"

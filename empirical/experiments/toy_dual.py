@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from empirical.harness import Config, Experiment, Prediction, register
+from empirical.hparams import OneOf, Range, count, positive, unit
 from gstheory import validation as check
 from gstheory.dynamics import dual_gradient_ascent, primal_gradient_descent
 from gstheory.fixed_points import solve_fixed_points
@@ -73,6 +74,15 @@ class ToyDualConfig(Config):
         engine: ``batched`` (all strengths at once) or ``core`` (the numeric core's
             functions, one strength at a time).
     """
+
+    RANGES: ClassVar[dict] = {
+        "seeds": count(1, 10_000), "v_seed": count(0, 2**32 - 1 - 10_000),
+        "strengths": positive(1e6), "weak": positive(1e6),
+        "coupling": Range(-1.0, 1.0, True, True), "C": positive(1e12),
+        "sd_coef": positive(1e6), "steps": count(1, 10_000_000),
+        "dual_lr": positive(100.0), "primal_lr": positive(100.0),
+        "record_every": count(1, 10_000_000), "agree_tol": unit(True, True),
+        "sd_spread_ratio": unit(True, True), "engine": OneOf(ENGINES)}
 
     seeds: int = 1
     v_seed: int = AUTHORS_V_SEED

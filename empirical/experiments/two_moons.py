@@ -14,7 +14,7 @@ Metrics (all on the seed-averaged logit over a grid on ``[-2, 2]^2``, in eval mo
 data's own frame, i.e. the rotated variant is rotated back):
 
 * ``crossing_std``: standard deviation of the boundary's horizontal crossing ``x1`` over
-  the rows ``x2 in [-1.2, 1.2]`` (0 for a vertical line; the proxy of EXPERIMENTS.md);
+  the rows ``x2 in [-1.2, 1.2]`` (0 for a vertical line; the proxy of docs/experiments.md, two moons);
   ``crossing_resid_std``: the same after removing a linear fit (straightness whatever the
   tilt).
 * ``margin``: minimum distance from a seed's training points to that seed's zero contour,
@@ -36,12 +36,15 @@ import numpy as np
 
 from empirical.data.moons import two_moons
 from empirical.harness import Config, Experiment, Prediction, register
+from empirical.hparams import OneOf, Range, count, positive, unit
 from gstheory import validation as check
 
 #: every variant, in the order of the figure's panels.
 ALL_VARIANTS = ("neg-margin", "pos-margin", "pos-margin-sd", "weight-decay-0.01",
                 "train-longer", "adam-small-lr", "adam-large-lr", "rotate-45",
                 "dropout-0.7", "batchnorm", "five-layers", "sd-0.003")
+#: how the networks of one seed are initialised (see TwoMoonsConfig.rng_order).
+RNG_ORDERS = ("reseed", "authors")
 #: the variants that use spectral decoupling.
 SD_VARIANTS = ("pos-margin-sd", "sd-0.003")
 #: half-width of the rows over which the boundary's crossing is measured.
@@ -61,6 +64,12 @@ class MoonsRecipe(Config):
         lr, momentum: SGD; weight_decay: of the Figure_2 panels.
         sd: SD coefficient lambda in ``+ lambda * mean(yhat^2)``.
     """
+
+    RANGES: ClassVar[dict] = {
+        "seeds": count(1, 10_000), "n": count(10, 100_000), "noise": Range(0.0, 10.0),
+        "width": count(1, 100_000), "steps": count(1, 10_000_000), "lr": positive(100.0),
+        "momentum": Range(0.0, 1.0, hi_open=True), "weight_decay": Range(0.0, 100.0),
+        "sd": Range(0.0, 1e6)}
 
     seeds: int = 10
     n: int = 300
@@ -106,9 +115,24 @@ class TwoMoonsConfig(MoonsRecipe):
             the predictions).
         grid: points per axis of the evaluation grid.
         straight_ratio: a boundary counts as straight when its crossing std is below
-            this fraction of the ``neg-margin`` one (EXPERIMENTS.md: 0.5).
+            this fraction of the ``neg-margin`` one (docs/experiments.md: 0.5).
         sd_ratio: SD must raise crossing std and margin by more than this factor (1.5).
+        rng_order: ``reseed`` (default): every network is initialised after
+            ``torch.manual_seed(seed)``; ``authors``: as ``Figure_1/moon_fig_1.py``, the
+            ``pos-margin`` network is drawn from the RNG stream left after drawing the
+            ``neg-margin`` one (no re-seed). Only ``pos-margin``'s initial weights
+            change; the authors measured its seed-averaged heatmap to move by up to 2.1%
+            of the largest logit.
     """
+
+    RANGES: ClassVar[dict] = {
+        "reference_steps": count(1, 10_000_000), "longer_steps": count(1, 10_000_000),
+        "strong_weight_decay": Range(0.0, 100.0), "adam_small_lr": positive(100.0),
+        "adam_large_lr": positive(100.0), "rotate_deg": Range(-360.0, 360.0),
+        "dropout": unit(hi_open=True), "deep_layers": count(2, 64),
+        "deep_width": count(1, 100_000), "variants": OneOf(ALL_VARIANTS),
+        "grid": count(10, 2000), "straight_ratio": unit(True, True),
+        "sd_ratio": positive(1000.0), "rng_order": OneOf(RNG_ORDERS)}
 
     reference_steps: int = 10_000
     longer_steps: int = 100_000
@@ -123,6 +147,7 @@ class TwoMoonsConfig(MoonsRecipe):
     grid: int = 100
     straight_ratio: float = 0.5
     sd_ratio: float = 1.5
+    rng_order: str = "reseed"
 
     def validate(self) -> None:
         super().validate()
@@ -261,6 +286,20 @@ def contour_distance(logits: np.ndarray, axis: np.ndarray, points: np.ndarray) -
     return float(d.min())
 
 
+def authors_second_network(variant: Variant, seed: int):
+    """The ``Delta = +0.1`` network of ``Figure_1/moon_fig_1.py``: after
+    ``torch.manual_seed(seed)`` the ``Delta = -0.1`` network is drawn first, and this one
+    from the stream left after it (training the first, full batch without dropout,
+    draws nothing from the stream)."""
+    import torch
+
+    from empirical.models import MLP
+
+    torch.manual_seed(seed)
+    MLP(variant.widths, dropout=variant.dropout, batchnorm=variant.batchnorm)
+    return MLP(variant.widths, dropout=variant.dropout, batchnorm=variant.batchnorm)
+
+
 def _run_group(group: list[Variant], seeds: list[int], config: TwoMoonsConfig,
                device) -> dict:
     import torch
@@ -282,6 +321,10 @@ def _run_group(group: list[Variant], seeds: list[int], config: TwoMoonsConfig,
     y = torch.tensor(np.stack(ys), dtype=dt, device=device)
     mods = init_mlps(v0.widths, [s for _, s in copies], dropout=v0.dropout,
                      batchnorm=v0.batchnorm)
+    if config.rng_order == "authors":
+        for k, (v, s) in enumerate(copies):
+            if v.name == "pos-margin":
+                mods[k] = authors_second_network(v, s)
     model = BatchedMLP.from_modules(mods, dropout_seeds=[s for _, s in copies]).to(device)
     label = v0.name if len(group) == 1 else f"{len(group)} variants"
     log = train_full_batch(
@@ -327,6 +370,8 @@ class TwoMoons(Experiment):
     """Fig. 1a-c and App. B: boundary straightness, margin and vertical reliance."""
 
     name = "two-moons"
+    #: seeds stacked per chunk: an interrupted run loses at most two seeds
+    seed_chunk = 2
     paper_ref = "Fig. 1a-c, App. B"
     description = ("2-500-1 ReLU net on two moons: a positive margin gives a straight "
                    "boundary that no common regulariser curves; SD does")

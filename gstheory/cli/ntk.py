@@ -33,6 +33,12 @@ from .common import CliError, emit_json, float_list
 
 DATASETS = ("moons",)
 NETWORKS = ("ntk-mlp", "torch-mlp")
+#: upper bounds checked before any work (the Gram is n x n; a layer is width x width).
+MAX_N = 20_000
+MAX_WIDTH = 65_536
+MAX_DEPTH = 64
+MAX_STEPS = 1_000_000
+MAX_SEEDS = 1_000
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -41,37 +47,52 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--data", choices=DATASETS, default="moons",
                    help="data set: the authors' two moons (Fig. 1)")
     g.add_argument("--n", type=int, default=None,
-                   help="number of examples (default 100; 40 for --width-study)")
-    g.add_argument("--margin", type=float, default=0.1, help="two-moons margin (Fig. 1)")
-    g.add_argument("--noise", type=float, default=0.1, help="two-moons noise")
-    g.add_argument("--data-seed", type=int, default=0, help="data seed")
+                   help=f"number of examples, at most {MAX_N} (default 100; 40 for "
+                        "--width-study)")
+    g.add_argument("--margin", type=float, default=0.1,
+                   help="two-moons margin Delta (Fig. 1; default 0.1)")
+    g.add_argument("--noise", type=float, default=0.1,
+                   help="two-moons noise (default 0.1)")
+    g.add_argument("--data-seed", type=int, default=0, help="data seed (default 0)")
     g = parser.add_argument_group("network")
     g.add_argument("--network", choices=NETWORKS, default="ntk-mlp",
                    help="ntk-mlp: NTK-parametrised MLP of Eq. 1; torch-mlp: ordinary "
                         "nn.Linear layers with torch's default initialisation")
-    g.add_argument("--widths", default="500", help="hidden widths, comma-separated")
-    g.add_argument("--activation", choices=("relu", "tanh", "erf"), default="relu")
+    g.add_argument("--widths", default="500",
+                   help=f"hidden widths, comma-separated, each in [1, {MAX_WIDTH}], at "
+                        f"most {MAX_DEPTH} layers (default 500)")
+    g.add_argument("--activation", choices=("relu", "tanh", "erf"), default="relu",
+                   help="activation (default relu)")
     g.add_argument("--no-bias", action="store_true",
                    help="no biases (a ReLU net without biases is positively homogeneous: "
                         "its NTK on 2-d inputs is singular)")
-    g.add_argument("--seed", type=int, default=0, help="initialisation seed")
+    g.add_argument("--seed", type=int, default=0, help="initialisation seed (default 0)")
     g.add_argument("--route", choices=("auto", "layerwise", "general"), default="auto",
-                   help="NTK Gram route (gstheory.ntk.ntk_gram)")
+                   help="NTK Gram route (gstheory.ntk.ntk_gram; default auto)")
     g = parser.add_argument_group("output")
-    g.add_argument("--top", type=int, default=10, help="how many strengths to print")
+    g.add_argument("--top", type=int, default=10,
+                   help="how many strengths to print (default 10)")
     g.add_argument("--out", type=Path, default=None,
-                   help="save U, s2, K, X, y to this .npz file")
+                   help="save U, s2, K, X, y to this .npz file (checked before computing)")
     g.add_argument("--json", action="store_true", help="one JSON object on stdout")
     g = parser.add_argument_group("width study")
     g.add_argument("--width-study", action="store_true",
                    help="gap between full and linearised training over widths")
-    g.add_argument("--study-widths", default="64,128,256,512,1024")
-    g.add_argument("--depth", type=int, default=2, help="hidden layers in the study")
-    g.add_argument("--steps", type=int, default=300, help="gradient steps in the study")
-    g.add_argument("--lam", type=float, default=0.01, help="weight decay in the study")
-    g.add_argument("--seeds", default="0,1,2", help="initialisation seeds of the study")
+    g.add_argument("--study-widths", default="64,128,256,512,1024",
+                   help=f"widths of the study, comma-separated, each in [1, {MAX_WIDTH}] "
+                        "(default 64,128,256,512,1024)")
+    g.add_argument("--depth", type=int, default=2,
+                   help=f"hidden layers in the study, in [1, {MAX_DEPTH}] (default 2)")
+    g.add_argument("--steps", type=int, default=300,
+                   help=f"gradient steps in the study, in [1, {MAX_STEPS}] (default 300)")
+    g.add_argument("--lam", type=float, default=0.01,
+                   help="weight decay in the study, >= 0 (default 0.01)")
+    g.add_argument("--seeds", default="0,1,2",
+                   help=f"initialisation seeds of the study, at most {MAX_SEEDS} "
+                        "(default 0,1,2)")
     g.add_argument("--out-figure", type=Path, default=None,
-                   help="write the width-convergence figure (PNG) here")
+                   help="write the width-convergence figure (PNG) here (checked before "
+                        "computing)")
 
 
 def _ints(name: str, text: str) -> list[int]:
@@ -79,6 +100,57 @@ def _ints(name: str, text: str) -> list[int]:
     if any(v != int(v) or v < 0 for v in vals):
         raise CliError(f"argument {name}: expected non-negative integers, got {text!r}")
     return [int(v) for v in vals]
+
+
+def _bounded(name: str, value: int, lo: int, hi: int) -> int:
+    if not lo <= value <= hi:
+        raise CliError(f"argument {name}: must be an integer in [{lo}, {hi}], got {value}")
+    return value
+
+
+def _widths(name: str, text: str) -> list[int]:
+    vals = _ints(name, text)
+    if not 1 <= len(vals) <= MAX_DEPTH:
+        raise CliError(f"argument {name}: expected 1 to {MAX_DEPTH} widths, got {len(vals)}")
+    for v in vals:
+        _bounded(name, v, 1, MAX_WIDTH)
+    return vals
+
+
+def _output_file(name: str, path: Path | None) -> None:
+    """Refuse an output path that cannot be written, before any computation."""
+    if path is None:
+        return
+    from ..io import ensure_writable_dir
+    if path.is_dir():
+        raise CliError(f"argument {name}: {str(path)!r} is a directory; give a file name")
+    try:
+        ensure_writable_dir(path.parent if str(path.parent) else Path("."), name)
+    except ValueError as exc:
+        raise CliError(f"argument {name}: {str(path)!r}: {exc}") from None
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Every size bound and output path of ``gstheory ntk``, checked before any work.
+
+    Raises:
+        CliError: a size out of range or an unwritable output (one line, exit 2).
+    """
+    if args.n is not None:
+        _bounded("--n", args.n, 2, MAX_N)
+    _widths("--widths", args.widths)
+    _bounded("--top", args.top, 1, MAX_N)
+    if args.width_study:
+        _widths("--study-widths", args.study_widths)
+        _bounded("--depth", args.depth, 1, MAX_DEPTH)
+        _bounded("--steps", args.steps, 1, MAX_STEPS)
+        seeds = _ints("--seeds", args.seeds)
+        if not 1 <= len(seeds) <= MAX_SEEDS:
+            raise CliError(f"argument --seeds: expected 1 to {MAX_SEEDS} seeds")
+        if not args.lam >= 0:
+            raise CliError(f"argument --lam: must be >= 0, got {args.lam}")
+    _output_file("--out", args.out)
+    _output_file("--out-figure", args.out_figure)
 
 
 def _data(args: argparse.Namespace, default_n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -219,6 +291,7 @@ def _width_study(args: argparse.Namespace) -> int:
 
 def execute(args: argparse.Namespace) -> int:
     """Run ``gstheory ntk``."""
+    check_arguments(args)
     if args.width_study:
         return _width_study(args)
     if args.out_figure is not None:

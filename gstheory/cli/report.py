@@ -52,7 +52,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "'none'")
     parser.add_argument("--no-derive", action="store_true",
                         help="do not regenerate the derivations (read the committed ones)")
-    parser.add_argument("--device", default="auto", help="experiments' device (auto/cpu/cuda)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                        help="experiments' device (default auto; cuda is refused at once "
+                             "where none is available)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (default: the cores this process may use)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress output (default: a bar on a terminal, one plain "
+                             "line per stage in a log)")
     parser.add_argument("--results", type=Path, default=None, metavar="DIR",
                         help="experiments' results folder, written and read (default: "
                              "results, the folder `gstheory verify` reads)")
@@ -126,7 +133,8 @@ def _scans(preset: str, fig_dir: Path, maps_out: dict[str, Any] | None = None
     return summaries, figures
 
 
-def _experiments(names: list[str], preset: str, out: Path, device: str
+def _experiments(names: list[str], preset: str, out: Path, device: str,
+                 progress: bool = True, threads: int | None = None
                  ) -> list[dict[str, Any]]:
     from empirical import harness
 
@@ -136,9 +144,11 @@ def _experiments(names: list[str], preset: str, out: Path, device: str
         _say(f"  experiment {name} ({preset})")
         t0 = time.perf_counter()
         rec: dict[str, Any] = {"name": name, "preset": preset, "paper_ref": exp.paper_ref}
+        # numpy-only experiments always run on the CPU, whatever device the others use
+        dev = device if exp.needs_torch else "cpu"
         try:
-            res = harness.run_experiment(name, preset=preset, out_dir=out, device=device,
-                                         progress=True)
+            res = harness.run_experiment(name, preset=preset, out_dir=out, device=dev,
+                                         progress=progress, threads=threads)
             rec.update(predictions=[p.to_dict() for p in res.predictions],
                        figures=[str(f) for f in res.figures], config=res.config,
                        seeds=list(res.seeds))
@@ -149,13 +159,38 @@ def _experiments(names: list[str], preset: str, out: Path, device: str
     return records
 
 
+def _not_run_claims(claims: list, failed: list[dict[str, Any]]) -> list:
+    """``claims`` with each failed experiment's (possibly stale) claim replaced by one
+    whose only check says it did not run; the check expects a run, so it counts as a
+    regression and the report exits non-zero."""
+    from gstheory.claims import Check, Claim
+
+    gone = {f"exp:{e['name']}" for e in failed}
+    kept = [c for c in claims if c.id not in gone]
+    for e in failed:
+        kept.append(Claim(f"exp:{e['name']}", e.get("paper_ref", "Sec. 4"),
+                          f"The predictions of the {e['name']} experiment "
+                          f"({e['preset']} preset).", "the experiment did not run",
+                          [Check("experiment", "did-not-run", "not-checked",
+                                 f"did not run: {e['error']}", {}, "confirmed")]))
+    return kept
+
+
+def _check_device(device: str, exp_names: list[str]) -> None:
+    """Refuse an unavailable device before any work (one line, exit 2)."""
+    if device != "cuda" or not exp_names:
+        return
+    from empirical import harness
+    if any(harness.get(n).needs_torch for n in exp_names):
+        harness.resolve_device("cuda")
+
+
 def execute(args: argparse.Namespace) -> int:
-    """Build the report; exit 1 if a claim's check regressed, else 0."""
+    """Build the report; exit 1 if a claim's check regressed or a requested experiment
+    did not run, else 0."""
     out: Path = args.out
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CliError(f"--out {out}: cannot create ({exc.strerror or exc})") from None
+    if args.threads is not None and not 1 <= args.threads <= 1024:
+        raise CliError(f"--threads={args.threads}: must be an integer in [1, 1024]")
     want = args.experiments.strip()
     exp_names: list[str] = []
     if want not in ("none", ""):
@@ -167,12 +202,25 @@ def execute(args: argparse.Namespace) -> int:
         if bad:
             raise CliError(f"argument --experiments: unknown {', '.join(bad)}; known: "
                            f"{', '.join(known)}")
+    _check_device(args.device, exp_names)
+    threads = args.threads
+    if exp_names and threads is None:
+        from empirical import harness
+        threads = harness.default_threads()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"--out {out}: cannot create ({exc.strerror or exc})") from None
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
     steps = ["derivations", "validity scans", "experiments", "claims"]
-    from tqdm import tqdm
+    show = not args.no_progress and not args.json
+    if show and sys.stderr.isatty():
+        from tqdm import tqdm
 
-    bar = tqdm(steps, desc="gstheory report", file=sys.stderr, dynamic_ncols=True)
+        bar: Any = tqdm(steps, desc="gstheory report", file=sys.stderr, dynamic_ncols=True)
+    else:
+        bar = steps
     derivations: list[dict[str, Any]] = []
     summaries: dict[str, Any] = {}
     figures: list = []
@@ -181,7 +229,8 @@ def execute(args: argparse.Namespace) -> int:
     sign_maps: dict[str, Any] = {}
     results = args.results if args.results is not None else Path("results")
     for step in bar:
-        bar.set_postfix_str(step)
+        if hasattr(bar, "set_postfix_str"):
+            bar.set_postfix_str(step)
         t0 = time.perf_counter()
         if step == "derivations" and not args.no_derive:
             _say("regenerating the derivations (proofs)")
@@ -191,7 +240,8 @@ def execute(args: argparse.Namespace) -> int:
             summaries, figures = _scans(args.preset, out / "figures", sign_maps)
         elif step == "experiments" and exp_names:
             _say(f"experiments at preset {args.preset}: {', '.join(exp_names)}")
-            experiments = _experiments(exp_names, args.preset, results, args.device)
+            experiments = _experiments(exp_names, args.preset, results, args.device,
+                                       progress=show, threads=threads)
         elif step == "claims":
             _say("claims registry (verify)")
             # derivation checks: SymPy records (cached under the sources' hash) compared
@@ -201,13 +251,25 @@ def execute(args: argparse.Namespace) -> int:
             claims = registry(results_dir=results, preset=args.preset,
                               derivations=recs, scan_grid=8 if smoke else 24,
                               certify=not smoke, sign_maps=sign_maps or None)
+            if exp_names:
+                # only this run's experiments count: a result.json left by an earlier
+                # run of an experiment that was not asked for, or failed now, is dropped
+                ran = {f"exp:{e['name']}" for e in experiments if not e.get("error")}
+                claims = [c for c in claims if not c.id.startswith("exp:") or c.id in ran]
         timings[step] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_all
+    failed = [e for e in experiments if e.get("error")]
+    claims = _not_run_claims(claims, failed)
     bad = regressions(claims)
+    notes = [f"{len(failed)} experiment(s) did not run: "
+             + "; ".join(f"{e['name']} ({e['error']})" for e in failed)] if failed else []
+    others = [b for b in bad if b[1].name != "did-not-run"]
+    notes.append(f"{len(others)} regression(s)" if others else
+                 "every check that ran came out as expected" if failed else
+                 "every check came out as expected")
     data = ReportData("Gradient Starvation: is the paper right, where, and how do we know?",
                       args.preset, claims, summaries, figures, experiments, derivations,
-                      timings, [f"{len(bad)} regression(s)" if bad else
-                                "every check came out as expected"])
+                      timings, notes)
     md, ht = write_report(data, out)
     _say(f"wrote {md} and {ht} in {timings['total']:.1f} s")
     if args.json:
@@ -217,10 +279,13 @@ def execute(args: argparse.Namespace) -> int:
                    "experiments": {e["name"]: ("error" if e.get("error") else
                                                all(p["confirmed"] for p in e["predictions"]))
                                    for e in experiments},
+                   "not_run": {e["name"]: e["error"] for e in failed},
                    "regressions": len(bad), "timings": timings})
     else:
         print(f"report: {ht}")
         print(f"markdown: {md}")
         for c in claims:
             print(f"  {c.id:<14} {c.status}")
+        for e in failed:
+            print(f"  did not run: {e['name']}: {e['error']}")
     return 1 if bad else 0

@@ -48,7 +48,7 @@ def test_spectrum_table_and_torch_module(capsys) -> None:
 
 @pytest.mark.parametrize("argv, needle", [
     (["--widths", "5,a"], "--widths"),
-    (["--n", "1"], "n=1"),
+    (["--n", "1"], "--n"),
     (["--top", "0"], "--top"),
     (["--out-figure", "x.png"], "--width-study"),
     (["--network", "torch-mlp", "--activation", "erf"], "relu or tanh"),
@@ -84,3 +84,32 @@ def test_width_study_default_settings_reproduce_the_readme_exponent(capsys) -> N
     res = json.loads(out)
     assert res["exponent"] < -0.5
     assert np.all(np.diff(res["mean_gaps"]) < 0)
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["--widths", "1000000000"], "--widths"), (["--n", "100000000"], "--n"),
+    (["--top", "0"], "--top"), (["--out", "/proc/x.npz"], "--out"),
+    (["--width-study", "--steps", "99999999999999999999"], "--steps"),
+    (["--width-study", "--study-widths", "64,10000000"], "--study-widths")])
+def test_sizes_and_outputs_are_checked_before_work(capsys, argv, names) -> None:
+    code, out, err = run(capsys, "ntk", *argv)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and names in err
+
+
+def test_out_directory_is_refused(capsys, tmp_path) -> None:
+    code, _, err = run(capsys, "ntk", "--out", str(tmp_path))
+    assert code == 2 and "is a directory" in err
+
+
+def test_every_option_has_help_and_a_stated_default() -> None:
+    from gstheory.cli import build_parser
+
+    parser = build_parser("ntk")
+    sub = next(a for a in parser._actions if a.dest == "command").choices["ntk"]
+    for action in sub._actions:
+        if action.dest in ("help",):
+            continue
+        assert action.help, action.dest
+        if action.default not in (None, False) and action.choices is None:
+            assert "default" in action.help, action.dest

@@ -37,3 +37,31 @@ def test_report_unknown_experiment(capsys, tmp_path):
         main(["report", "--out", str(tmp_path), "--experiments", "nope"])
     assert exc.value.code == 2
     assert "--experiments" in capsys.readouterr().err
+
+
+def test_report_unavailable_cuda_exits_at_once(capsys, tmp_path):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    out = tmp_path / "r"
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--out", str(out), "--device", "cuda"])
+    assert exc.value.code == 2 and "cuda" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_report_says_an_experiment_did_not_run(capsys, tmp_path, monkeypatch):
+    """Without Fashion-MNIST, minority-groups cannot run: the summary, the claims table
+    and the notes say so and the report exits non-zero."""
+    from empirical.data import idx
+
+    monkeypatch.setattr(idx, "search_path", lambda name, data_dir=None: [tmp_path / "no"])
+    rc = main(["report", "--out", str(tmp_path), "--preset", "smoke", "--experiments",
+               "minority-groups,toy-dual", "--no-derive", "--json", "--no-progress"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 1
+    assert "DataNotFoundError" in out["not_run"]["minority-groups"]
+    assert "toy-dual" not in out["not_run"]
+    assert out["claims"]["exp:minority-groups"] == "not-checked"
+    md = (tmp_path / "report.md").read_text()
+    assert "did not run" in md and "every check came out as expected" not in md

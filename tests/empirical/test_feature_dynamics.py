@@ -13,7 +13,7 @@ from empirical.models import init_mlps
 
 # Measured (quick preset: 3 seeds, 4000 steps): z1 ratio +0.1/-0.1 = 1.69, z6 ratio 0.16,
 # SD/+0.1: z1 0.25, z6 4.6; the factor 1.25 leaves a margin of >= 35% on each.
-# (3 seeds x 10,000 steps gave z1/z6 = 130/22.5, 240/3.8, 56/12.9: EXPERIMENTS.md's values.)
+# (3 seeds x 10,000 steps gave z1/z6 = 130/22.5, 240/3.8, 56/12.9: docs/experiments.md's values.)
 
 
 @pytest.fixture(scope="module")

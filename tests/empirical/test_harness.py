@@ -171,7 +171,7 @@ def test_run_writes_results_and_resumes(dummy, tmp_path):
                                  progress=False)
     run_dir = tmp_path / dummy / "quick"
     assert res.path == run_dir / "result.json"
-    assert sorted(p.name for p in run_dir.iterdir()) == \
+    assert sorted(p.name for p in run_dir.iterdir() if p.name != ".lock") == \
         ["dummy.png", "result.json", "seed-0.json", "seed-1.json", "seed-2.json"]
     doc = json.loads(res.path.read_text())
     for key in ("config", "seeds", "versions", "device", "timings", "metrics",
@@ -221,7 +221,7 @@ def test_no_temp_files_left_behind(dummy, tmp_path):
     harness.run_experiment(dummy, device="cpu", out_dir=tmp_path, progress=False,
                            figures=False)
     leftovers = [p for p in (tmp_path / dummy / "quick").iterdir()
-                 if p.name.startswith(".")]
+                 if p.name.startswith(".") and p.name != ".lock"]
     assert leftovers == []
 
 
@@ -284,3 +284,114 @@ def test_prediction_with_own_threshold_carries_the_paper_verdict():
     assert d["threshold_source"] == "ours" and d["paper_check"]["confirmed"] is False
     with pytest.raises(ValueError, match="threshold_source"):
         Prediction("c", "s", True, threshold_source="mine")
+
+
+# --------------------------------------------------------------------------- losing nothing
+_KILL_RUN = ["two-moons", "--preset", "smoke", "--seeds", "4", "--no-figures",
+             "--threads", "1", "--set", "variants=neg-margin,pos-margin",
+             "--set", "steps=6000", "--set", "reference_steps=6000"]
+
+
+def test_sigkill_loses_only_the_chunk_in_flight(tmp_path):
+    """SIGKILL a run after its first chunk is written; the re-run recomputes only the
+    seeds whose files are missing (two-moons stacks 2 seeds per chunk)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    run_dir = tmp_path / "two-moons" / "smoke"
+    proc = subprocess.Popen([sys.executable, "-m", "gstheory", "run", *_KILL_RUN,
+                             "--out", str(tmp_path), "--no-progress"], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while not (run_dir / "seed-0.json").exists():
+            assert proc.poll() is None, "the run ended before writing a seed"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    done = sorted(int(p.stem.split("-")[1]) for p in run_dir.glob("seed-*.json"))
+    assert not (run_dir / "result.json").exists()
+    assert 0 in done and len(done) < 4
+    res = harness.run_experiment(
+        "two-moons", preset="smoke", seeds=4, device="cpu", out_dir=tmp_path,
+        overrides=harness.parse_set(_KILL_RUN[-5::2]), progress=False, figures=False)
+    assert res.timings["resumed_seeds"] == done
+    assert res.timings["computed_seeds"] == [s for s in range(4) if s not in done]
+
+
+def test_swapped_data_file_recomputes_the_seed(tmp_path):
+    from tests.empirical._bad_data import write_idx_dir
+
+    data = write_idx_dir(tmp_path / "data", n=60)
+    over = {"data_dir": str(data), "dataset": "mnist", "n_train": "40", "n_test": "10",
+            "methods": "ERM"}
+    kw = {"preset": "smoke", "device": "cpu", "out_dir": tmp_path / "out",
+          "overrides": over, "progress": False, "figures": False}
+    first = harness.run_experiment("colored-mnist", **kw)
+    assert harness.run_experiment("colored-mnist", **kw).timings["resumed_seeds"] == [0]
+    labels = data / "train-labels-idx1-ubyte.gz"
+    import gzip
+    blob = bytearray(gzip.decompress(labels.read_bytes()))
+    blob[8:] = bytes((b + 1) % 10 for b in blob[8:])          # other labels, same layout
+    labels.write_bytes(gzip.compress(bytes(blob)))
+    again = harness.run_experiment("colored-mnist", **kw)
+    assert again.timings["resumed_seeds"] == [] and again.timings["computed_seeds"] == [0]
+    assert again.config["data_sha256"] != first.config["data_sha256"]
+
+
+def test_result_records_the_seeds_that_ran(dummy, tmp_path):
+    res = harness.run_experiment(dummy, seeds=4, device="cpu", out_dir=tmp_path,
+                                 progress=False, figures=False)
+    doc = json.loads(res.path.read_text())
+    assert doc["config"]["seeds"] == 4 == len(doc["seeds"])
+    # the seed count is not part of the fingerprint: a 2-seed run reuses seeds 0 and 1
+    res2 = harness.run_experiment(dummy, seeds=2, device="cpu", out_dir=tmp_path,
+                                  progress=False, figures=False)
+    assert res2.timings["resumed_seeds"] == [0, 1]
+
+
+def test_stale_temporaries_are_removed(dummy, tmp_path):
+    run_dir = tmp_path / dummy / "quick"
+    run_dir.mkdir(parents=True)
+    stale = run_dir / ".dummy.png.abc123.tmp"
+    stale.write_bytes(b"")
+    res = harness.run_experiment(dummy, device="cpu", out_dir=tmp_path, progress=False,
+                                 figures=False)
+    assert not stale.exists()
+    assert res.timings["removed_temporaries"] == [stale.name]
+
+
+def test_a_busy_results_folder_is_refused(dummy, tmp_path):
+    from empirical.rundir import FolderBusyError, claim
+
+    run_dir = tmp_path / dummy / "quick"
+    run_dir.mkdir(parents=True)
+    with claim(run_dir), pytest.raises(FolderBusyError, match=f"pid {os.getpid()}"):
+        harness.run_experiment(dummy, device="cpu", out_dir=tmp_path, progress=False,
+                               figures=False)
+    assert CALLS == []                      # refused before any work
+    harness.run_experiment(dummy, device="cpu", out_dir=tmp_path, progress=False,
+                           figures=False)   # free again once the holder is gone
+    assert len(CALLS) == 3
+
+
+def test_divergence_names_the_learning_rate(tmp_path):
+    with pytest.raises(harness.DivergenceError, match=r"diverged.*lr="):
+        harness.run_experiment("two-moons", preset="smoke", device="cpu",
+                               out_dir=tmp_path, progress=False, figures=False,
+                               overrides={"lr": "100", "variants": "pos-margin"})
+    assert not list((tmp_path / "two-moons" / "smoke").glob("seed-*.json"))
+
+
+def test_progress_in_a_log_is_plain_lines(capsys):
+    token = harness._PROGRESS.set(True)
+    try:
+        assert list(harness.progress(range(3), desc="stage")) == [0, 1, 2]
+    finally:
+        harness._PROGRESS.reset(token)
+    err = capsys.readouterr().err
+    assert err.splitlines()[0] == "[gstheory] stage: 3 steps"
+    assert "\r" not in err and "\x1b" not in err and "done in" in err

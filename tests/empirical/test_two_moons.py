@@ -41,7 +41,7 @@ def test_quick_predictions_confirmed(quick):
 
 def test_quick_numbers_match_the_reference(quick):
     V = quick.metrics["variants"]
-    # EXPERIMENTS.md's CPU proxies: crossing std 0.17 (Delta=-0.1), 0.03 (+0.1);
+    # docs/experiments.md's CPU proxies: crossing std 0.17 (Delta=-0.1), 0.03 (+0.1);
     # margin 0.14 (+0.1) vs 0.28 (SD). Read off plots/short runs: +-40% is the agreement
     # claimed, not a fit.
     assert V["neg-margin"]["crossing_std"] == pytest.approx(0.17, rel=0.4)
@@ -110,3 +110,29 @@ def test_same_seed_same_numbers(tmp_path):
     a = harness.run_experiment("two-moons", out_dir=tmp_path / "a", **kw)
     b = harness.run_experiment("two-moons", out_dir=tmp_path / "b", **kw)
     assert a.metrics == b.metrics
+
+
+def test_authors_rng_order_changes_only_the_positive_margin_network():
+    """rng_order=authors draws the Delta=+0.1 network after the Delta=-0.1 one (no
+    re-seed): Delta=-0.1 is unchanged, Delta=+0.1 moves."""
+    from empirical import harness
+
+    exp = harness.get("two-moons")
+    over = {"variants": "neg-margin,pos-margin", "steps": "50", "reference_steps": "50"}
+    base = harness.get_config("two-moons", "smoke", over)
+    auth = harness.get_config("two-moons", "smoke", {**over, "rng_order": "authors"})
+    a = exp.run_seeds(base, [0], "cpu")[0]
+    b = exp.run_seeds(auth, [0], "cpu")[0]
+    assert np.array_equal(a["neg-margin"]["grid_logits"], b["neg-margin"]["grid_logits"])
+    assert not np.array_equal(a["pos-margin"]["grid_logits"],
+                              b["pos-margin"]["grid_logits"])
+    # and the default is the re-seeded order: pos-margin starts from manual_seed(0)
+    import torch
+
+    from empirical.experiments.two_moons import authors_second_network, variants
+    from empirical.models import init_mlps
+    v = next(x for x in variants(base) if x.name == "pos-margin")
+    first = init_mlps(v.widths, [0])[0]
+    second = authors_second_network(v, 0)
+    assert not all(torch.equal(p, q) for p, q in zip(first.parameters(),
+                                                      second.parameters()))
