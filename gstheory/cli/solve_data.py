@@ -139,7 +139,7 @@ def _binary(X: np.ndarray, ypm: np.ndarray, lam: float) -> dict[str, Any]:
                        f"{fp.residual:.3g})")
     theta = mc.theta_from_alpha(Phi, fp.alpha, lam)
     alpha = fp.alpha[np.arange(len(y01)), y01]            # 1 - p_y = sigma(-y yhat)
-    U, s, Vt = np.linalg.svd(ypm[:, None] * X, full_matrices=False)
+    _, s, Vt = np.linalg.svd(ypm[:, None] * X, full_matrices=False)
     keep = s > 1e-10 * s[0]
     z = s[keep] * (Vt[keep] @ theta)                      # Eq. 4 on the rank-r subspace
     # ||z_mc|| = |z_bin| / sqrt 2 and s2_mc = s2_bin / 2 (same decreasing order)
