@@ -29,6 +29,7 @@ DERIVATIONS: dict[str, str] = {
     "theorem-2-scaling": "gstheory.symbolic.scaling",
     "spectral-decoupling": "gstheory.symbolic.decoupling",
     "n-feature-starvation": "gstheory.symbolic.coupling_n",
+    "multiclass": "gstheory.symbolic.multiclass",
 }
 
 
