@@ -133,20 +133,20 @@ def _binary(X: np.ndarray, ypm: np.ndarray, lam: float) -> dict[str, Any]:
     Phi = np.stack([-X / 2, X / 2], axis=1)
     msp = mc.from_features(Phi, y01, 2)
     st = mc.starvation(msp, lam)
-    fp = st.fixed_point
-    if not fp.converged:
+    mfp = st.fixed_point
+    if not mfp.converged:
         raise CliError(f"the fixed point did not converge (relative residual "
-                       f"{fp.residual:.3g})")
-    theta = mc.theta_from_alpha(Phi, fp.alpha, lam)
-    alpha = fp.alpha[np.arange(len(y01)), y01]            # 1 - p_y = sigma(-y yhat)
+                       f"{mfp.residual:.3g})")
+    theta = mc.theta_from_alpha(Phi, mfp.alpha, lam)
+    alpha = mfp.alpha[np.arange(len(y01)), y01]           # 1 - p_y = sigma(-y yhat)
     _, s, Vt = np.linalg.svd(ypm[:, None] * X, full_matrices=False)
     keep = s > 1e-10 * s[0]
     z = s[keep] * (Vt[keep] @ theta)                      # Eq. 4 on the rank-r subspace
     # ||z_mc|| = |z_bin| / sqrt 2 and s2_mc = s2_bin / 2 (same decreasing order)
     S = st.matrix * np.sign(z)[None, :] / np.sqrt(2.0)
     return {"theta": theta, "alpha": alpha, "z": z, "starvation": S,
-            "converged": fp.converged, "s2": s[keep] ** 2, "residual": fp.residual,
-            "iterations": fp.iterations, "method": "multiclass-k2"}
+            "converged": mfp.converged, "s2": s[keep] ** 2, "residual": mfp.residual,
+            "iterations": mfp.iterations, "method": "multiclass-k2"}
 
 
 def _multiclass(X: np.ndarray, y: np.ndarray, K: int, lam: float) -> dict[str, Any]:

@@ -306,13 +306,13 @@ def solve_fixed_points(spectra: list[MulticlassSpectrum], lams: Any, *,
     lam_v = np.broadcast_to(lam_arr, (len(sps),)) if lam_arr.ndim == 0 else lam_arr
     if lam_v.shape != (len(sps),):
         raise check.fail("lams", lams, f"must be a scalar or {len(sps)} values")
-    lam_v = [check_lam(v, s) for v, s in zip(lam_v, sps)]
+    lam_list = [check_lam(v, s) for v, s in zip(lam_v, sps)]
     tol, max_iter = _check_tol(tol, max_iter)
-    A = np.stack([s.gram() / v for s, v in zip(sps, lam_v)])
+    A = np.stack([s.gram() / v for s, v in zip(sps, lam_list)])
     E = np.stack([s.targets() for s in sps])
     x, res, it, conv = newton_batch(A, E, sps[0].K, tol=tol, max_iter=max_iter)
     return [_result(s, v, x[b], res[b], it[b], conv[b])
-            for b, (s, v) in enumerate(zip(sps, lam_v))]
+            for b, (s, v) in enumerate(zip(sps, lam_list))]
 
 
 # ---------------------------------------------------------------------------- mpmath
@@ -335,7 +335,7 @@ def mp_gram(spectrum: MulticlassSpectrum, s2: list | None = None) -> Any:
 
 
 def _mp_softmax(x: list, K: int) -> list:
-    out = []
+    out: list[Any] = []
     for i in range(0, len(x), K):
         blk = x[i:i + K]
         m = max(blk)

@@ -36,7 +36,7 @@ LAMS = (1e-3, 1e-1, 1e1)
 S2 = (36.0, 4.0)
 
 
-def first_order_sign(s2: Sequence[float], K: int, lam: float, delta: float
+def first_order_sign(s2: Any, K: int, lam: float, delta: float
                      ) -> tuple[int, float]:
     r"""The first-order prediction :math:`\mathrm{sign}\,\delta(1-\alpha^0_1-\alpha^0_2)`
     (+1, -1 or 0) and :math:`\alpha^0_1 + \alpha^0_2`.

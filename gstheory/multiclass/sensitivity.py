@@ -178,11 +178,11 @@ def starvation_mp(spectrum: MulticlassSpectrum, lam: Any, dps: int = 50
         for g in sp.groups:
             rhs = mp.matrix([mp.fsum(U[i][j] * Ua[j] for j in g) / lam_m for i in range(N)])
             dx = mp.lu_solve(Jm, rhs)
-            da = []
+            da: list[Any] = []
             for b in range(sp.n):
-                blk = list(range(b * K, (b + 1) * K))
-                mean = mp.fsum(p[c] * dx[c] for c in blk)
-                da.extend(-(p[c] * dx[c] - p[c] * mean) for c in blk)
+                cls = range(b * K, (b + 1) * K)
+                mean = mp.fsum(p[c] * dx[c] for c in cls)
+                da.extend(-(p[c] * dx[c] - p[c] * mean) for c in cls)
             row = []
             for j in range(r):
                 v = s2[j] * mp.fsum(U[i][j] * da[i] for i in range(N))

@@ -12,6 +12,8 @@ the validity scan of the sign derived here).
 
 from __future__ import annotations
 
+from typing import Any
+
 import sympy as sp
 
 from .common import delta, eq15, lam
@@ -241,6 +243,7 @@ def _reduced_system(K: sp.Expr, s1: sp.Symbol, s2: sp.Symbol, v: list[sp.Symbol]
     a1, b1, a2, b2 = v
     U = eq15()
     M = U * sp.diag(s1, s2) * U.T
+    al: list[tuple[Any, ...]]
     if K == 2:
         al = [(1 - a1, -b1), (-a2, 1 - b2)]
         diff_ = [[x[0] - x[1] for x in al]]
@@ -290,8 +293,9 @@ def first_order_starvation(K: sp.Expr) -> dict[str, sp.Expr]:
     v1 = J0.LUsolve(-Fd).applyfunc(sp.factor)
     if K == 2:
         da2, db2 = -v1[1], v1[1]
-        al2_1 = (-da2, -db2)
-        al1_0, al2_0 = ((K - 1) * r1, -r1), (-r2, (K - 1) * r2)
+        al2_1: tuple[Any, ...] = (-da2, -db2)
+        al1_0: tuple[Any, ...] = ((K - 1) * r1, -r1)
+        al2_0: tuple[Any, ...] = (-r2, (K - 1) * r2)
     else:
         da2, db2 = v1[2], v1[3]
         al2_1 = (-da2, -db2, (da2 + db2) / (K - 2))
