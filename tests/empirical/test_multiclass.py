@@ -59,6 +59,6 @@ def test_smoke_run(tmp_path):
     res = harness.run_experiment("multiclass", "smoke", device="cpu", out_dir=tmp_path,
                                  progress=False)
     names = {p.name for p in res.predictions}
-    assert names == {"linearised-matches-dual", "erm-weak-reliance-falls",
+    assert names == {"linearised-matches-dual", "erm-weak-margin-falls",
                      "erm-weak-only-accuracy-falls", "sd-keeps-weak-feature"}
     assert next(p for p in res.predictions if p.name == "linearised-matches-dual").confirmed
