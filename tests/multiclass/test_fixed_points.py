@@ -13,7 +13,6 @@ from gstheory.multiclass import (
     dual_objective,
     from_features,
     from_shared_features,
-    integrate_dual,
     minimise_primal,
     shared_jacobians,
     solve_fixed_point,
@@ -76,23 +75,6 @@ def test_newton_agrees_with_mpmath(K, delta, lam):
     _p, alpha, z = mp_fp.to_float()
     assert np.max(np.abs(alpha - fp.alpha) / np.maximum(np.abs(alpha), 1e-300)) < 1e-10
     assert _rel(fp.z, z) < 1e-10
-
-
-@given(labelled_data(n_max=5, d_max=3), lams(0.05, 10.0))
-def test_newton_agrees_with_ode_integration(data, lam):
-    X, y, K = data
-    sp = from_shared_features(X, y, K)
-    fp = solve_fixed_point(sp, lam)
-    tr = integrate_dual(sp, lam, t_end=200.0)
-    assert tr.success
-    assert np.max(np.abs(tr.p[-1] - fp.p)) < 1e-7
-
-
-def test_dual_objective_increases_along_the_flow():
-    sp = coupled_pair([9.0, 2.0], 0.4, 3)
-    tr = integrate_dual(sp, 0.1, t_end=20.0)
-    D = np.array([dual_objective(np.clip(p, 1e-300, 1), sp, 0.1) for p in tr.p[1:]])
-    assert np.all(np.diff(D) >= -1e-9 * (1 + np.abs(D[1:])))
 
 
 @given(st.integers(2, 8), st.integers(1, 5), st.integers(0, 2**32 - 1), lams(1e-3, 10.0))

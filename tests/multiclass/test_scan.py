@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from gstheory.multiclass import claim_checks
 from gstheory.multiclass.scan import table, validity_scan
 
 
@@ -48,15 +47,3 @@ def test_scan_rejects_bad_axes():
         validity_scan(Ks=(3,), deltas=(0.1,), lams=(-1.0,))
     with pytest.raises(ValueError, match="s2"):
         validity_scan(Ks=(3,), deltas=(0.1,), lams=(1.0,), s2=(1.0, 4.0))
-
-
-def test_claim_verdict_is_computed_from_the_scan():
-    ev = claim_checks(symbolic=True, Ks=(2, 3), deltas=(-0.1, -1e-3, 1e-3, 0.1),
-                      lams=(0.1,), mp_cells=2)
-    held = sum(r["starves"] for r in ev["rows"])
-    expect = ("holds" if held == len(ev["rows"]) else
-              "fails" if held == 0 else "conditional")
-    assert ev["verdict"] == expect
-    assert ev["levels"]["symbolic"]["passed"] and ev["levels"]["numeric"]["passed"]
-    assert ev["levels"]["empirical"] is None
-    assert ev["checks_passed"]
