@@ -62,16 +62,33 @@ def per_example_nll(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits, t, reduction="none")
 
 
-def squared_logits(logits: torch.Tensor) -> torch.Tensor:
-    r"""The authors' SD term: ``mean_i sum_k yhat_ik^2`` (a single logit: ``mean yhat^2``).
+#: conventions of the SD term for K logits (see :func:`squared_logits`).
+SD_CONVENTIONS = ("sum", "mean")
 
+
+def squared_logits(logits: torch.Tensor, convention: str = "sum") -> torch.Tensor:
+    r"""The SD term for ``(n, K)`` logits in one of two conventions.
+
+    * ``"sum"`` (default, the authors' code): ``mean_i sum_k yhat_ik^2``. This is Eq. 17
+      per example: with the loss averaged over examples,
+      ``mean_i CE_i + coef * mean_i sum_k yhat_ik^2`` is Eq. 17 (generalised to K
+      logits as :math:`\frac\lambda2\|\hat y\|^2`, summed over examples and classes)
+      divided by ``n``, with ``lam = 2 coef``.
+    * ``"mean"`` (DomainBed's ``SD``): ``mean_{i,k} yhat_ik^2``, the ``"sum"`` value
+      divided by ``K``; its coefficient corresponds to Eq. 17's ``lam = 2 coef / K``.
+
+    A single logit (``(n,)`` or ``(n, 1)``) gives ``mean yhat^2`` in both conventions.
     Computed as :func:`~gstheory.penalties.torch_penalty` with ``lam = 2``, ``mean``
-    reduction (times ``K`` for ``K`` logits, so that it sums over the classes).
+    reduction (times ``K`` for ``"sum"``).
+
+    Raises:
+        ValueError: unknown ``convention``.
 
     Paper: Eq. 17.
     """
+    conv = check.choice("convention", convention, SD_CONVENTIONS)
     flat = logits.reshape(logits.shape[0], -1)
-    k = flat.shape[1]
+    k = flat.shape[1] if conv == "sum" else 1
     return k * torch_penalty(SpectralDecoupling(2.0), yhat=flat.reshape(-1), reduction="mean")
 
 

@@ -40,13 +40,14 @@ from ..sensitivity import (
 from ..solvers import ConvergenceError, solve_fixed_point, solve_fixed_point_mp
 from ..spectrum import Spectrum, coupling_matrix
 from .common import CliError, emit_json, float_list
+from .solve_data import configure_data, execute_data
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``gstheory solve``."""
     parser.epilog = ("example: gstheory solve --s2 36,4 --lam 0.01 --delta 0.5 --json  "
                      "(starvation[i][j] = d z*_j / d s_i^2; negative: feature i starves j)")
-    parser.add_argument("--s2", required=True, metavar="S2[,S2...]",
+    parser.add_argument("--s2", default=None, metavar="S2[,S2...]",
                         help="squared feature strengths s_i^2 > 0, comma-separated")
     parser.add_argument("--lam", default=None, type=str, metavar="LAMBDA",
                         help="regularisation lambda > 0 (weight decay for ridge, logit "
@@ -69,6 +70,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "(15..10000)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object instead of the human-readable text")
+    configure_data(parser)
     _refuse_unknown_arguments(parser)
 
 
@@ -160,6 +162,10 @@ def _build(args: argparse.Namespace) -> tuple[Spectrum, Any, dict[str, Any]]:
 
 def execute(args: argparse.Namespace) -> int:
     """Run ``gstheory solve``; returns the exit status (0 solved, 1 not converged)."""
+    if args.features is not None or args.labels is not None:
+        return execute_data(args)
+    if args.s2 is None:
+        raise CliError("the following arguments are required: --s2")
     spectrum, pen, inputs = _build(args)
     dyn = as_dynamics(args.dynamics)
     if args.precision is not None:

@@ -30,6 +30,7 @@ DERIVATIONS: dict[str, str] = {
     "spectral-decoupling": "gstheory.symbolic.decoupling",
     "n-feature-starvation": "gstheory.symbolic.coupling_n",
     "theorem-2-all-orders": "gstheory.symbolic.theorem2_all_orders",
+    "multiclass": "gstheory.symbolic.multiclass",
 }
 
 
