@@ -1,7 +1,7 @@
 """Tests of gstheory.linearised: the linearised network against the numeric core, the
 full network against its linearisation (width scaling), starvation in a real network.
 
-float64 throughout. The core's routes (gstheory.dynamics.primal_gradient_descent and
+float64 throughout. The core's routes (gstheory.trajectories.primal_gradient_descent and
 gstheory.primal.minimise_primal) work on an explicit Phi0; ours never builds it (one
 Jacobian-vector and one vector-Jacobian product per step), so agreement is a check of two
 independent implementations of Eq. 3-5 / Eq. 17.
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from gstheory.dynamics import primal_gradient_descent
+from gstheory.trajectories import primal_gradient_descent
 from gstheory.linearised import (
     LinearisedNetwork,
     Trajectory,

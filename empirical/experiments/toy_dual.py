@@ -22,7 +22,7 @@ response ``|z2|`` falls as the strong strength ``s1`` grows (gradient starvation
 Theorem 2); with SD the endpoints do not depend on ``s1`` (decoupling, Eq. 18).
 
 Two engines compute the same runs: ``core`` calls :func:`gstheory.dynamics.
-dual_gradient_ascent` and :func:`gstheory.dynamics.primal_gradient_descent` once per
+dual_gradient_ascent` and :func:`gstheory.trajectories.primal_gradient_descent` once per
 strength; ``batched`` runs the identical updates for all strengths at once with numpy
 (``(B, 2)`` arrays), which is what lets the figure regenerate in well under a second. The
 tests hold the two engines together to 1e-9.
@@ -41,7 +41,7 @@ import numpy as np
 from empirical.harness import Config, Experiment, Prediction, register
 from empirical.hparams import OneOf, Range, count, positive, unit
 from gstheory import validation as check
-from gstheory.dynamics import dual_gradient_ascent, primal_gradient_descent
+from gstheory.trajectories import dual_gradient_ascent, primal_gradient_descent
 from gstheory.fixed_points import solve_fixed_points
 from gstheory.io import save_figure
 from gstheory.penalties import Ridge, SpectralDecoupling
@@ -149,8 +149,8 @@ def _record_index(steps: int, every: int) -> np.ndarray:
 def runs_batched(config: ToyDualConfig, seed: int = 0) -> dict:
     r"""The three discrete runs for all strengths at once (numpy, ``(B, 2)`` arrays).
 
-    The updates are exactly those of :func:`gstheory.dynamics.dual_gradient_ascent` and
-    :func:`gstheory.dynamics.primal_gradient_descent`: dual
+    The updates are exactly those of :func:`gstheory.trajectories.dual_gradient_ascent` and
+    :func:`gstheory.trajectories.primal_gradient_descent`: dual
     ``alpha <- clip(alpha + lr (log((1 - alpha) / alpha) - K alpha / lambda))``;
     primal ``theta <- theta - lr Phi^T (y * (-sigmoid(-m) + g_m)) - lr g_theta`` with
     margins ``m = y * Phi theta``, ridge ``g_theta = lambda theta`` and SD

@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from .derivations import PROOFS_DIR, REPO_ROOT, run_derivations
+from .derivations import REPO_ROOT, documents_dir, run_derivations
 from .evidence import STATUS_WORDS, STATUSES, Bound, Evidence, Region, aggregate
 from .registry import (
     EXPERIMENT_REFS,
@@ -29,6 +29,7 @@ from .registry import (
     tests_check,
 )
 
-__all__ = ["EXPERIMENT_REFS", "LEVELS", "PROOFS_DIR", "REPO_ROOT", "STATUSES", "STATUS_WORDS",
+__all__ = ["EXPERIMENT_REFS", "LEVELS", "REPO_ROOT", "STATUSES", "STATUS_WORDS",
            "Bound", "Check", "Claim", "Evidence", "Region", "aggregate", "derivation_check",
-           "experiment_claims", "registry", "regressions", "run_derivations", "tests_check"]
+           "documents_dir", "experiment_claims", "registry", "regressions", "run_derivations",
+           "tests_check"]

@@ -362,6 +362,34 @@ def n_feature_scan(samples: int = 30) -> Evidence:
                     fails=fails, stats=s.summary())
 
 
+def multiclass_scan(mp_cells: int = 4) -> Evidence:
+    """Sec. 3.3's multi-class extension, convention-free: where does the stronger
+    feature's strength shrink the weaker feature's response magnitude? Each cell of the
+    scan over K, coupling delta and lambda is a region where it holds or fails, and a few
+    cells are recomputed in mpmath (a bound on the float64 error)."""
+    from ..multiclass import claim as mc
+
+    rows = mc.validity_scan(mc.KS, mc.DELTAS, mc.LAMS)
+    num = mc._numeric(rows, mp_cells)
+
+    def cell(r: dict[str, Any]) -> Region:
+        return Region({"K": (r["K"], r["K"]), "lambda": (r["lam"], r["lam"]),
+                       "delta": (r["delta"], r["delta"])}, "scanned", 1,
+                      {"d|z2|/ds1^2": r["dz2_ds1"], "alpha0_1 + alpha0_2": r["alpha0_sum"]})
+
+    holds = tuple(cell(r) for r in rows if r["starves"])
+    fails = tuple(cell(r) for r in rows if not r["starves"])
+    ks = sorted({r["K"] for r in rows})
+    per_k = "; ".join(f"K={k}: {sum(r['starves'] for r in rows if r['K'] == k)}/"
+                      f"{sum(r['K'] == k for r in rows)} cells starve" for k in ks)
+    return Evidence(f"{len(holds)}/{len(rows)} cells starve ({per_k}); mpmath agrees to "
+                    f"{num['mpmath_worst_rel']:.1e} on {num['mpmath_cells']} cells",
+                    bounds=(Bound("float64 vs mpmath relative error",
+                                  num["mpmath_worst_rel"], 1e-8),),
+                    holds=holds, fails=fails,
+                    stats={k: v for k, v in num.items() if k != "passed"})
+
+
 def scaling() -> Evidence:
     """Theorem 2's scaling: k d z2*/d s1^2 at (k s1^2, k s2^2, k lambda) is invariant."""
     from ..validity import scaling_invariance_error

@@ -7,9 +7,13 @@ change to any of them forces a fresh run. The committed document
 ``proofs/generated/<name>.md`` is then compared byte for byte (by hash) with the fresh
 rendering: a drifted, missing or altered document is never confirmed.
 
+The renderer belongs to the layer above (``proofs``): the command layer passes it in
+(``render=``), so this module never imports upwards.
+
 Example:
-    >>> key = cache_key()
-    >>> len(key)
+    >>> def render(d):  # any function Derivation -> markdown text
+    ...     return str(d)
+    >>> len(cache_key(render))
     64
 """
 
@@ -18,16 +22,31 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import inspect
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..io import atomic_write_text
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-PROOFS_DIR = REPO_ROOT / "proofs" / "generated"
-SYMBOLIC_DIR = REPO_ROOT / "gstheory" / "symbolic"
-RENDERER = REPO_ROOT / "proofs" / "render.py"
+SYMBOLIC_DIR = Path(__file__).resolve().parent.parent / "symbolic"
+
+#: a renderer: Derivation -> the markdown text of its document
+Renderer = Callable[[Any], str]
+
+
+def _source(render: Renderer) -> Path:
+    path = inspect.getsourcefile(render)
+    if path is None:
+        raise ValueError("render: must be a Python function defined in a source file")
+    return Path(path)
+
+
+def documents_dir(render: Renderer) -> Path:
+    """The committed documents beside the renderer's module: ``<its folder>/generated``."""
+    return _source(render).parent / "generated"
 
 
 def default_cache_dir() -> Path:
@@ -35,19 +54,17 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("GSTHEORY_CACHE", Path.home() / ".cache" / "gstheory"))
 
 
-def cache_key() -> str:
-    """SHA-256 of the symbolic sources, the renderer and the SymPy version."""
+def cache_key(render: Renderer) -> str:
+    """SHA-256 of the symbolic sources, the renderer's source and the SymPy version."""
     import sympy
 
     h = hashlib.sha256(f"sympy {sympy.__version__}\n".encode())
-    for path in sorted(SYMBOLIC_DIR.glob("*.py")) + [RENDERER]:
+    for path in [*sorted(SYMBOLIC_DIR.glob("*.py")), _source(render)]:
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
-def _fresh() -> dict[str, dict[str, Any]]:
-    from proofs.render import render  # the renderer lives in proofs (moved later)
-
+def _fresh(render: Renderer) -> dict[str, dict[str, Any]]:
     from .. import symbolic
     from ..symbolic.derivation import StepFailed
 
@@ -68,13 +85,15 @@ def _fresh() -> dict[str, dict[str, Any]]:
     return out
 
 
-def run_derivations(*, proofs_dir: str | Path | None = None,
+def run_derivations(render: Renderer, *, proofs_dir: str | Path | None = None,
                     cache_dir: str | Path | None = None,
                     use_cache: bool = True) -> dict[str, dict[str, Any]]:
     """Records of every derivation of :mod:`gstheory.symbolic`, with their documents.
 
     Arguments:
-        proofs_dir: folder of the committed documents (default ``proofs/generated``).
+        render: the document renderer (``proofs.render.render``), passed in by the
+            command layer; proofs_dir: folder of the committed documents (default
+            :func:`documents_dir` of the renderer).
         cache_dir: where records are cached (default :func:`default_cache_dir`);
             use_cache: ``False`` always runs SymPy afresh (and refreshes the cache).
 
@@ -85,9 +104,9 @@ def run_derivations(*, proofs_dir: str | Path | None = None,
     Raises:
         OSError: never for an unwritable cache (the cache is then skipped).
     """
-    docs = Path(proofs_dir) if proofs_dir is not None else PROOFS_DIR
+    docs = Path(proofs_dir) if proofs_dir is not None else documents_dir(render)
     cdir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    key = cache_key()
+    key = cache_key(render)
     path = cdir / f"derivations-{key[:20]}.json"
     records: dict[str, dict[str, Any]] | None = None
     source = "cache"
@@ -99,7 +118,7 @@ def run_derivations(*, proofs_dir: str | Path | None = None,
         except (OSError, ValueError, KeyError):
             records = None
     if records is None:
-        records = _fresh()
+        records = _fresh(render)
         source = "fresh"
         try:
             cdir.mkdir(parents=True, exist_ok=True)

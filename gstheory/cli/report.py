@@ -246,7 +246,9 @@ def execute(args: argparse.Namespace) -> int:
             _say("claims registry (verify)")
             # derivation checks: SymPy records (cached under the sources' hash) compared
             # with the committed documents, as `gstheory verify` does
-            recs = run_derivations()
+            from proofs.render import render
+
+            recs = run_derivations(render)
             smoke = args.preset == "smoke"  # the tiny test setting: smaller scans
             claims = registry(results_dir=results, preset=args.preset,
                               derivations=recs, scan_grid=8 if smoke else 24,

@@ -93,7 +93,7 @@ def execute(args: argparse.Namespace) -> int:
     if not args.experiment:
         raise CliError("missing EXPERIMENT; valid experiments: " + ", ".join(harness.names()))
     if args.hparams:
-        from .hparams import markdown_table
+        from empirical.tables import markdown_table
         print(markdown_table(harness.get(args.experiment)), end="")
         return 0
     if args.seeds is not None and not 1 <= args.seeds <= harness.MAX_SEEDS:

@@ -61,7 +61,9 @@ def execute(args: argparse.Namespace) -> int:
     if args.proofs is not None and not args.proofs.is_dir():
         from .common import CliError
         raise CliError(f"argument --proofs: {str(args.proofs)!r} is not a directory")
-    recs = run_derivations(proofs_dir=args.proofs, cache_dir=args.cache,
+    from proofs.render import render
+
+    recs = run_derivations(render, proofs_dir=args.proofs, cache_dir=args.cache,
                            use_cache=not args.fresh)
     source = sorted({r["source"] for r in recs.values()})
     claims = registry(results_dir=args.results, preset=args.preset, derivations=recs,

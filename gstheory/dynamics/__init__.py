@@ -7,7 +7,7 @@ Strings (``"exact"``, ``"taylor"``) exist at the command-line boundary; library 
 accept either form and call :func:`as_dynamics` once at entry.
 
 The trajectories that used to live in ``gstheory.dynamics`` are in
-:mod:`gstheory.trajectories`; their names are still importable from here.
+:mod:`gstheory.trajectories`; they are no longer importable from here.
 
 Example:
     >>> as_dynamics("taylor") is TAYLOR
@@ -48,18 +48,6 @@ def as_dynamics(dynamics: Any) -> Dynamics:
     if isinstance(dynamics, Dynamics):
         return dynamics
     return REGISTRY[check.choice("dynamics", dynamics, NAMES)]
-
-
-_TRAJECTORY_NAMES = ("integrate_dual", "dual_gradient_ascent", "primal_gradient_descent",
-                     "DualTrajectory", "PrimalTrajectory", "IntegrationError", "ODE_METHODS")
-
-
-def __getattr__(name: str) -> Any:
-    # the trajectories moved to gstheory.trajectories; keep old imports working
-    if name in _TRAJECTORY_NAMES:
-        from .. import trajectories
-        return getattr(trajectories, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["EXACT", "LOG_CLAMP", "NAMES", "REGISTRY", "TAYLOR", "Dynamics", "Exact",

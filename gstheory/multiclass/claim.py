@@ -12,20 +12,20 @@ Each level returns measured evidence and a verdict computed from it (never typed
 * **numeric**: :func:`gstheory.multiclass.scan.validity_scan` (implicit differentiation)
   plus an mpmath recomputation of the starvation entry at a few cells;
 * **empirical** (optional, needs torch): a linearised network trained to convergence
-  matches the dual fixed point of its own NTK (``empirical.experiments.multiclass``).
+  matches the dual fixed point of its own NTK (``empirical.experiments.multiclass``, passed in by the caller).
 
 The claim's overall verdict is ``"holds"`` when every scanned cell starves,
 ``"fails"`` when none does, else ``"conditional"`` with the measured region.
 
 Example:
-    >>> ev = claim_checks(symbolic=False, empirical=False, Ks=(2, 3), lams=(0.1,))
+    >>> ev = claim_checks(symbolic=False, empirical=None, Ks=(2, 3), lams=(0.1,))
     >>> ev["verdict"] in ("holds", "fails", "conditional")
     True
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .scan import DELTAS, KS, LAMS, S2, validity_scan
@@ -78,23 +78,18 @@ def _numeric(rows: list[dict[str, Any]], mp_cells: int) -> dict[str, Any]:
                      and abs(x["delta"]) == abs(r["delta"]))})}
 
 
-def _empirical(seed: int) -> dict[str, Any]:
-    try:
-        from empirical.experiments.multiclass import linearised_check
-    except ImportError as exc:
-        return {"passed": False, "skipped": f"empirical layer unavailable ({exc})"}
-    return linearised_check(seed=seed)
-
-
-def claim_checks(*, symbolic: bool = True, empirical: bool = False,
+def claim_checks(*, symbolic: bool = True,
+                 empirical: Callable[..., dict[str, Any]] | None = None,
                  Ks: Sequence[int] = KS, deltas: Sequence[float] = DELTAS,
                  lams: Sequence[float] = LAMS, mp_cells: int = 4,
                  seed: int = 0) -> dict[str, Any]:
     """Run the checks of the ``multi-class`` claim and compute its verdict.
 
     Arguments:
-        symbolic: run the derivation (about 5 s); empirical: train the linearised
-            network (torch); Ks, deltas, lams: the scan grid; mp_cells: cells
+        symbolic: run the derivation (about 5 s); empirical: the empirical check,
+            passed in from the layer above (``empirical.experiments.multiclass.
+            linearised_check``: train the linearised network, torch), called with
+            ``seed=``; ``None`` skips that level; Ks, deltas, lams: the scan grid; mp_cells: cells
             recomputed in mpmath; seed: empirical seed.
 
     Returns:
@@ -111,7 +106,7 @@ def claim_checks(*, symbolic: bool = True, empirical: bool = False,
     levels: dict[str, Any] = {
         "symbolic": _symbolic(rows) if symbolic else None,
         "numeric": _numeric(rows, mp_cells),
-        "empirical": _empirical(seed) if empirical else None,
+        "empirical": empirical(seed=seed) if empirical is not None else None,
     }
     held = sum(r["starves"] for r in rows)
     verdict = "holds" if held == len(rows) else ("fails" if held == 0 else "conditional")

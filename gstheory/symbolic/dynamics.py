@@ -180,5 +180,5 @@ def derive() -> Derivation:
     d.implements("gstheory.dual.vector_field", "Eq. 9 (`dynamics=\"exact\"`) and Eq. 10 "
                  "(`dynamics=\"taylor\"`)")
     d.implements("gstheory.dual.vector_field_jacobian", "Theorem 1's Jacobian")
-    d.implements("gstheory.dynamics.integrate_dual", "trajectories of Eq. 9-10")
+    d.implements("gstheory.trajectories.integrate_dual", "trajectories of Eq. 9-10")
     return d

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from gstheory.claims import PROOFS_DIR
+from gstheory.cli.derive import DEFAULT_OUT as PROOFS_DIR
 from gstheory.cli import main
 
 

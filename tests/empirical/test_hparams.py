@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from empirical import harness, hparams
+from empirical import harness, hparams, tables
 from empirical.hparams import OneOf, Range, Text, positive
 
 
@@ -61,7 +61,7 @@ def test_overrides_outside_the_range_are_refused(experiment, key, value):
 
 def test_table_lists_every_field_with_each_preset_value():
     exp = harness.get("toy-dual")
-    table = hparams.markdown_table(exp)
+    table = tables.markdown_table(exp)
     lines = table.strip().splitlines()
     cfg = exp.presets["smoke"]
     assert len(lines) == 2 + len(dataclasses.fields(cfg))
@@ -79,4 +79,4 @@ def test_docs_include_the_generated_tables():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "experiments.md").read_text()
     m = re.search(r"<!-- hparams:begin -->\n(.*)<!-- hparams:end -->", doc, re.DOTALL)
     assert m is not None
-    assert m.group(1) == hparams.markdown_all()
+    assert m.group(1) == tables.markdown_all()
