@@ -27,9 +27,9 @@ import sympy as sp
 from sympy.core.cache import clear_cache
 
 from gstheory import symbolic
+from gstheory.proofs.render import render
 from gstheory.symbolic import derivation
 from gstheory.symbolic.derivation import StepFailed
-from proofs.render import render
 
 #: all derivations by default; see --baseline
 DEFAULT_BASELINE: list[str] = []

@@ -19,8 +19,13 @@ import statistics
 import tempfile
 import time
 
-from empirical import harness
-from empirical.experiments.toy_dual import ToyDualConfig, fixed_points, runs_batched, runs_core
+from gstheory.empirical import harness
+from gstheory.empirical.experiments.toy_dual import (
+    ToyDualConfig,
+    fixed_points,
+    runs_batched,
+    runs_core,
+)
 
 
 def main() -> None:

@@ -4,9 +4,9 @@ Work (both sides, same numbers): 10 seeds x 2 data sets (margins -0.1 and +0.1) 
 full-batch steps of the 2-500-1 ReLU net (PyTorch default init, SGD lr 1e-2 momentum 0.9,
 mean softplus loss), then the logit on the authors' 100 x 100 heatmap grid.
 
-* ours: the 20 runs as one stacked model (``empirical.models.BatchedMLP``) trained by
-  ``empirical.training.train_full_batch``, whose exact gradients and grid logits come from
-  the compiled kernel ``empirical.kernels`` (numba; the activations are never stored);
+* ours: the 20 runs as one stacked model (``gstheory.empirical.models.BatchedMLP``) trained by
+  ``gstheory.empirical.training.train_full_batch``, whose exact gradients and grid logits come from
+  the compiled kernel ``gstheory.empirical.kernels`` (numba; the activations are never stored);
 * baseline: an ordinary loop, one seed at a time: ``nn.Sequential`` + ``torch.optim.SGD``
   + autograd, as the official script does.
 
@@ -33,9 +33,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from empirical.data.moons import two_moons
-from empirical.models import BatchedMLP, init_mlps
-from empirical.training import evaluate, train_full_batch
+from gstheory.empirical.data.moons import two_moons
+from gstheory.empirical.models import BatchedMLP, init_mlps
+from gstheory.empirical.training import evaluate, train_full_batch
 
 SEEDS = range(10)
 MARGINS = (-0.1, 0.1)

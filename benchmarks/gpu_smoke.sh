@@ -62,7 +62,7 @@ for row in "${RUNS[@]}"; do
   ms=$(( ($(date +%s%N) - start) / 1000000 ))
   proj=$("$PYTHON" - "$OUT/results/$name/paper/result.json" "$factor" "$name" <<'PY'
 import json, sys
-from empirical import harness
+from gstheory.empirical import harness
 path, factor, name = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 try:
     t = json.load(open(path))["timings"]

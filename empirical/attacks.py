@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from empirical.methods import per_example_nll
 from gstheory import validation as check
+from gstheory.empirical.methods import per_example_nll
 
 #: foolbox-2 PGD settings of the authors' Fig. 2 code.
 PGD_STEPS = 40

@@ -64,7 +64,7 @@ class Config:
     """Mixin for experiment configurations (use with ``@dataclass(frozen=True)``).
 
     Subclasses declare the allowed range of every field in ``RANGES`` (see
-    :mod:`empirical.hparams`) and may override :meth:`validate` for checks that relate
+    :mod:`gstheory.empirical.hparams`) and may override :meth:`validate` for checks that relate
     fields to each other (raise ``ValueError`` through :mod:`gstheory.validation`). Both
     run on construction, so a preset or an override with a value out of range fails
     before any training starts. A field named ``seeds`` (int) gives the default number of
@@ -351,11 +351,11 @@ def register(cls: type[Experiment]) -> type[Experiment]:
 
 
 def discover() -> None:
-    """Import every module of :mod:`empirical.experiments` (they register themselves)."""
+    """Import every module of :mod:`gstheory.empirical.experiments` (they register themselves)."""
     global _DISCOVERED
     if _DISCOVERED:
         return
-    pkg = importlib.import_module("empirical.experiments")
+    pkg = importlib.import_module("gstheory.empirical.experiments")
     for info in pkgutil.iter_modules(pkg.__path__):
         if not info.name.startswith("_"):
             importlib.import_module(f"{pkg.__name__}.{info.name}")
@@ -377,7 +377,7 @@ def get(name: str) -> Experiment:
     if name not in _REGISTRY and isinstance(name, str):
         # Fast path: the module named after the experiment (saves importing every
         # experiment's dependencies when one is asked for by name).
-        module = "empirical.experiments." + name.replace("-", "_")
+        module = "gstheory.empirical.experiments." + name.replace("-", "_")
         if name.replace("-", "_").isidentifier() and importlib.util.find_spec(module):
             importlib.import_module(module)
     if name not in _REGISTRY:
@@ -660,7 +660,7 @@ def run_experiment(name: str, preset: str = "quick", seeds: int | Sequence[int] 
         resume: reuse finished seeds' files written with the same configuration and data.
         threads: torch threads of this process (``None``: leave torch's setting).
         launcher: ``None`` computes the seeds in this process; an
-            :class:`empirical.launch.SubmititLauncher` submits each chunk of seeds as a
+            :class:`gstheory.empirical.launch.SubmititLauncher` submits each chunk of seeds as a
             job (the job writes the seed's file; this process collects them).
 
     Returns:

@@ -1,6 +1,6 @@
 r"""Hyper-parameters declared once per experiment: name, default, allowed range.
 
-Every experiment configuration (a frozen dataclass, :class:`empirical.harness.Config`)
+Every experiment configuration (a frozen dataclass, :class:`gstheory.empirical.harness.Config`)
 declares the allowed values of its fields in a class attribute ``RANGES`` (merged along
 the class hierarchy, so a shared recipe declares its fields once), in the spirit of
 DomainBed's ``hparams_registry.py``. From that one declaration come
@@ -12,12 +12,12 @@ DomainBed's ``hparams_registry.py``. From that one declaration come
 * the tables of docs/experiments.md (:func:`markdown_table`): every field, its type, its
   allowed range and its value in each preset.
 
-:func:`empirical.harness.register` refuses an experiment whose configuration has a field
+:func:`gstheory.empirical.harness.register` refuses an experiment whose configuration has a field
 without a declared range (booleans need none).
 
 Example::
 
-    >>> from empirical.hparams import Range, positive
+    >>> from gstheory.empirical.hparams import Range, positive
     >>> Range(1, 10).text()
     '[1, 10]'
     >>> positive(100).text()

@@ -4,7 +4,7 @@ The two-moons experiments (Fig. 1 and App. B; feature dynamics, Fig. 1d) train m
 copies of a ``2-H-1`` ReLU network on 2-D points, full batch. Per copy and step the work
 is ``O(n H)`` multiply-adds on activations that are never needed again, so a CPU spends
 its time streaming ``(n, H)`` intermediates through memory: torch's batched products
-(:func:`empirical.training.two_layer_grads`) write and re-read them five times.
+(:func:`gstheory.empirical.training.two_layer_grads`) write and re-read them five times.
 This kernel keeps them in registers: it recomputes the pre-activation
 ``x_i1 W_1j + x_i2 W_2j + b_j`` wherever it is needed (three operations for a 2-D input)
 and accumulates the two reductions directly:
@@ -16,7 +16,7 @@ and accumulates the two reductions directly:
 * backward, blocks of 4 hidden units against every point:
   ``M_rj = sum_i [x_i, 1]_r g_i 1[pre_ij > 0]``, then ``[dW1; db1] = M * w2``,
   ``dw2_j = sum_r [W1; b1]_rj M_rj`` and ``db2 = sum_i g_i`` (the identities of
-  :func:`~empirical.training.two_layer_grads`).
+  :func:`~gstheory.empirical.training.two_layer_grads`).
 
 Copies are split over ``torch.get_num_threads()`` threads (the compiled functions release
 the GIL), so one setting governs torch and the kernel; each copy is computed whole by one

@@ -1,10 +1,10 @@
 r"""Seeds as cluster jobs through submitit (SLURM, or local processes for a test).
 
-:class:`SubmititLauncher` is what :func:`empirical.harness.run_experiment` is given when
+:class:`SubmititLauncher` is what :func:`gstheory.empirical.harness.run_experiment` is given when
 ``gstheory run ... --launcher submitit`` is asked for. Each chunk of seeds (one seed for
 most experiments, see ``Experiment.seed_chunk``) becomes one submitit job. The job runs
 :func:`run_chunk_job`: it rebuilds the experiment, computes the chunk with
-:func:`empirical.harness.compute_chunk` (the same code as an inline run) and writes each
+:func:`gstheory.empirical.harness.compute_chunk` (the same code as an inline run) and writes each
 seed's ``seed-<k>.json`` atomically itself, so the files are byte for byte those of an
 inline run, a job that finishes survives the death of the submitting process, and a
 re-run resumes from whatever jobs finished. The submitting process waits for the jobs,
@@ -55,7 +55,7 @@ def run_chunk_job(name: str, preset: str, config: Any, chunk: list[int], device:
     Returns:
         ``{"seeds": chunk, "seconds": compute time}``.
     """
-    from empirical import harness
+    from gstheory.empirical import harness
 
     t0 = time.perf_counter()
     exp = harness.get(name)
@@ -134,7 +134,7 @@ class SubmititLauncher:
         Raises:
             RuntimeError: a job failed (its error and log folder are named).
         """
-        from empirical.harness import say
+        from gstheory.empirical.harness import say
 
         ex = self.executor(run_dir)
         with ex.batch():

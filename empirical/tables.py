@@ -1,24 +1,24 @@
 """Hyper-parameter tables for the documentation, derived from the declarations in
-:mod:`empirical.hparams` (docs/experiments.md carries them between markers).
+:mod:`gstheory.empirical.hparams` (docs/experiments.md carries them between markers).
 
-It sits above :mod:`empirical.harness` (it lists the registered experiments), which
-itself sits above :mod:`empirical.hparams`.
+It sits above :mod:`gstheory.empirical.harness` (it lists the registered experiments), which
+itself sits above :mod:`gstheory.empirical.hparams`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from empirical import harness
-from empirical.harness import preset_names
-from empirical.hparams import rows
+from gstheory.empirical import harness
+from gstheory.empirical.harness import preset_names
+from gstheory.empirical.hparams import rows
 
 
 def markdown_table(experiment: Any) -> str:
     """The markdown table of an experiment's hyper-parameters (docs/experiments.md).
 
     Arguments:
-        experiment: a registered :class:`empirical.harness.Experiment`.
+        experiment: a registered :class:`gstheory.empirical.harness.Experiment`.
 
     Returns:
         the table as markdown text (a header row, then one row per field).

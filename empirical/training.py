@@ -1,7 +1,7 @@
 r"""Full-batch training of many independent copies of a network at once.
 
 The copies (seeds, or seeds x hyper-parameter variants) live in one
-:class:`~empirical.models.BatchedMLP`; the loss is the *sum* of the copies' losses, so
+:class:`~gstheory.empirical.models.BatchedMLP`; the loss is the *sum* of the copies' losses, so
 each copy's gradient is exactly the gradient of its own loss. The optimisers below are
 SGD with momentum and Adam written over the stacked tensors with **per-copy**
 hyper-parameters (learning rate, weight decay), so copies with different settings share
@@ -15,7 +15,7 @@ loop for the 2-500-1 net (41.8 s vs 31.2 s for the Figure_1 workload), because t
 (the two-moons experiments) the gradients have a closed form, used two ways
 (``gradients="auto"`` picks the first that applies):
 
-* ``"kernel"``: :class:`empirical.kernels.TwoLayerKernel`, a compiled (numba) CPU kernel
+* ``"kernel"``: :class:`gstheory.empirical.kernels.TwoLayerKernel`, a compiled (numba) CPU kernel
   for 2-D inputs that never materialises the activations;
 * ``"closed-form"``: :func:`two_layer_grads` in torch, one pass over the activations, in
   cache-sized blocks of copies on a CPU and all copies at once on CUDA (any input
@@ -183,7 +183,7 @@ def train_full_batch(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *
     authors implement it) plus weight decay ``weight_decay_k`` inside the optimiser.
 
     Arguments:
-        model: a :class:`~empirical.models.BatchedMLP` (or any module mapping ``X`` to
+        model: a :class:`~gstheory.empirical.models.BatchedMLP` (or any module mapping ``X`` to
             ``(S, n)`` logits whose parameters all have a leading copy axis).
         X: inputs ``(S, n, d)`` or shared ``(n, d)``.
         y: labels ``(S, n)`` or shared ``(n,)`` ({-1,+1} for softplus, {0,1} for bce).
@@ -195,7 +195,7 @@ def train_full_batch(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *
         log_every: record the per-copy objective every this many steps (0: never).
         desc: label of the progress bar.
         gradients: ``auto`` (the fastest that applies), ``kernel`` (compiled CPU kernel:
-            one-hidden-layer ReLU :class:`~empirical.models.BatchedMLP` on 2-D inputs,
+            one-hidden-layer ReLU :class:`~gstheory.empirical.models.BatchedMLP` on 2-D inputs,
             softplus loss, no BatchNorm or dropout), ``closed-form``
             (:func:`two_layer_grads`: one-hidden-layer ReLU net, softplus loss, no
             BatchNorm) or ``autograd`` (anything). All give the same numbers up to
@@ -381,8 +381,8 @@ def _two_layer_step(model, Xt, y, sd, block_bytes):
 def evaluate(model: torch.nn.Module, X: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
     """Eval-mode logits ``(S, n)`` of a stacked model on shared or per-copy inputs.
 
-    A one-hidden-layer ReLU :class:`~empirical.models.BatchedMLP` on 2-D CPU inputs goes
-    through :func:`empirical.kernels.logits` (the activations are never stored). Otherwise
+    A one-hidden-layer ReLU :class:`~gstheory.empirical.models.BatchedMLP` on 2-D CPU inputs goes
+    through :func:`gstheory.empirical.kernels.logits` (the activations are never stored). Otherwise
     ``chunk`` points are evaluated at a time (default: as many as keep the hidden
     activations of all copies near 16 MB).
     """

@@ -75,7 +75,7 @@ def render(d: Derivation) -> str:
         f"# {d.title}",
         "",
         f"**Paper:** {d.paper_ref} (Pezeshki et al., *Gradient Starvation*, NeurIPS 2021).  ",
-        (f"**Regenerate:** `gstheory derive {d.name}` (or `python -m proofs {d.name}`); "
+        (f"**Regenerate:** `gstheory derive {d.name}` (or `python -m gstheory.proofs {d.name}`); "
          "`gstheory derive --check` verifies that this file is up to date.  "),
         version_line(),
         "",
@@ -129,7 +129,7 @@ def render_index(derivations: list[Derivation]) -> str:
            ("Each document derives part of the paper with SymPy, one checked step at a "
             "time, and ends with its results in a box and the numeric functions of "
             "`gstheory` that implement them. Regenerate with `gstheory derive` "
-            "(or `python -m proofs`); `gstheory derive --check` fails if a committed "
+            "(or `python -m gstheory.proofs`); `gstheory derive --check` fails if a committed "
             "document differs from a fresh regeneration."), "",
            "Verification methods: " + "; ".join(
                f"**{k}**: {v}" for k, v in sorted(METHOD_WORDS.items())) + ".", "",

@@ -27,7 +27,7 @@ REQUIRED = {"eq-6-8", "eq-9", "eq-10", "theorem-1", "eq-12", "eq-13", "lemma-1",
 @pytest.fixture(scope="module")
 def claims():
     # the certificate checks run too, with a small time budget
-    from proofs.render import render
+    from gstheory.proofs.render import render
 
     return registry(results_dir=None, scan_grid=8, certify=True, certify_seconds=2.0,
                     derivations=run_derivations(render))

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import torch
 
-from gstheory.trajectories import primal_gradient_descent
 from gstheory.linearised import (
     LinearisedNetwork,
     Trajectory,
@@ -25,6 +24,7 @@ from gstheory.linearised import (
 from gstheory.ntk import NTKMLP, network_outputs, network_spectrum, ntrf, parameter_vector
 from gstheory.penalties import Ridge, SpectralDecoupling
 from gstheory.primal import minimise_primal
+from gstheory.trajectories import primal_gradient_descent
 
 PENALTIES = {"ridge": Ridge(0.5), "sd": SpectralDecoupling(2.0, 1.0)}
 

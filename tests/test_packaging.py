@@ -122,3 +122,19 @@ def test_every_optional_package_of_the_cli_names_a_real_extra():
         assert extra in extras, (module, extra)
         assert dist.lower() in _requirement_names(extras[extra]), (module, dist, extra)
         assert DIST.get(module, module).lower() == dist.lower()
+
+
+def test_every_package_folder_installs_under_the_gstheory_namespace():
+    """proofs/ and empirical/ install as gstheory.proofs and gstheory.empirical: every
+    folder holding an __init__.py is listed, under its mapped name, and nothing installs
+    as a generic top-level name."""
+    conf = PYPROJECT["tool"]["setuptools"]
+    mapping = conf["package-dir"]
+    listed = set(conf["packages"])
+    assert all(name == "gstheory" or name.startswith("gstheory.") for name in listed)
+    on_disk = set()
+    for name, folder in mapping.items():
+        for init in (REPO / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(REPO / folder).parts
+            on_disk.add(".".join((name, *rel)))
+    assert on_disk == listed

@@ -16,7 +16,7 @@ resize to 224, ImageNet normalisation, no augmentation.
 Everything is checked before a run writes anything: a missing part, a malformed line
 (wrong count, a value other than +-1, an unknown split, a file listed in one text file
 and not the other) or an image that cannot be decoded is a ``ValueError``
-(:class:`~empirical.data.idx.DataNotFoundError` for a missing part) whose one line names
+(:class:`~gstheory.empirical.data.idx.DataNotFoundError` for a missing part) whose one line names
 the file (and the line number).
 
 Example::
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from empirical.data.idx import DataNotFoundError
+from gstheory.empirical.data.idx import DataNotFoundError
 
 TARGET, SPURIOUS = "Blond_Hair", "Male"
 IMAGES, ATTRS, PARTITION = "img_align_celeba", "list_attr_celeba.txt", "list_eval_partition.txt"

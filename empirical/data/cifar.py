@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from empirical.data.idx import DataNotFoundError, ImageDataset, _digest
+from gstheory.empirical.data.idx import DataNotFoundError, ImageDataset, _digest
 
 HOW_TO_GET = ("download cifar-10-python.tar.gz from https://www.cs.toronto.edu/~kriz/"
               "cifar.html and unpack it; point data_dir at cifar-10-batches-py/")
@@ -85,7 +85,7 @@ def load_cifar10(data_dir: str | os.PathLike) -> ImageDataset:
     r"""CIFAR-10 train (five batches) and test splits from ``data_dir``.
 
     Returns:
-        :class:`~empirical.data.idx.ImageDataset` named ``"cifar10"`` whose images are
+        :class:`~gstheory.empirical.data.idx.ImageDataset` named ``"cifar10"`` whose images are
         ``uint8`` ``(n, 3, 32, 32)``.
 
     Raises:

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from empirical.data.images import ImageDataset, digest
+from gstheory.empirical.data.images import ImageDataset, digest
 
 #: Training images of the fixed split (the remaining 397 are the test split).
 N_TRAIN = 1400
@@ -25,7 +25,7 @@ DIGITS_MAX = 16
 
 @lru_cache(maxsize=1)
 def load_digits_dataset() -> ImageDataset:
-    r"""The digits as an :class:`~empirical.data.images.ImageDataset` (8x8, classes 0-9).
+    r"""The digits as an :class:`~gstheory.empirical.data.images.ImageDataset` (8x8, classes 0-9).
 
     Returns:
         1400 training and 397 test images, ``uint8`` in 0..255 (``round(v * 255 / 16)``),

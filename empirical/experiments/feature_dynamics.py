@@ -23,11 +23,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from empirical.data.moons import two_moons
-from empirical.experiments.two_moons import MoonsRecipe
-from empirical.harness import Experiment, Prediction, register
-from empirical.hparams import Range, count
 from gstheory import validation as check
+from gstheory.empirical.data.moons import two_moons
+from gstheory.empirical.experiments.two_moons import MoonsRecipe
+from gstheory.empirical.harness import Experiment, Prediction, register
+from gstheory.empirical.hparams import Range, count
 from gstheory.io import save_figure
 
 #: the three runs of Fig. 1d: (name, margin Delta, uses SD).
@@ -41,7 +41,7 @@ class FeatureDynamicsConfig(MoonsRecipe):
 
     Attributes:
         seeds, n, noise, width, steps, lr, momentum, weight_decay, sd: the shared
-            :class:`~empirical.experiments.two_moons.MoonsRecipe`.
+            :class:`~gstheory.empirical.experiments.two_moons.MoonsRecipe`.
         strong, weak: the two columns of ``U`` whose responses are compared (1 and 6).
         keep: how many leading responses are stored (>= max(strong, weak) + 1).
         record_every: store z every this many steps (the last step always).
@@ -117,8 +117,8 @@ class FeatureDynamics(Experiment):
     def run_seeds(self, config, seeds, device):
         import torch
 
-        from empirical.models import BatchedMLP, init_mlps
-        from empirical.training import train_full_batch
+        from gstheory.empirical.models import BatchedMLP, init_mlps
+        from gstheory.empirical.training import train_full_batch
 
         copies = [(st, s) for st in SETTINGS for s in seeds]
         Xs, ys, Us, s2s = [], [], [], []

@@ -4,13 +4,13 @@ Fig. 2).
 CIFAR cannot be downloaded here, so the task is the CPU-scale substitute of
 ``docs/experiments.md`` (margin): binary Fashion-MNIST (T-shirt vs Shirt by default) with inputs in
 ``[-1, 1]``, and a 10-class variant for the Table 1 analogue. The network is the authors'
-LeNet-like CNN of Fig. 2 (``empirical.models.LeNet``, width x2, leaky ReLU, two logits
+LeNet-like CNN of Fig. 2 (``gstheory.empirical.models.LeNet``, width x2, leaky ReLU, two logits
 for the binary task), trained with SGD + momentum on softmax cross-entropy, either plain
 (**ERM**) or with SD (``+ c * mean_i sum_k yhat_ik^2``, ``c = 0.1``: Eq. 17).
 
 For every test point in the attacked subset, an L-inf PGD (no random start, the
 authors' 40 steps) inside a bisection over the radius finds the minimal flipping
-perturbation (``empirical.attacks.minimal_perturbation``); the empirical CDF of these
+perturbation (``gstheory.empirical.attacks.minimal_perturbation``); the empirical CDF of these
 margins is Fig. 2 (lower curve = larger margins). Accuracy under PGD at ``eps = 0.05``
 and ``0.1`` is the Table 1 analogue, for both tasks.
 
@@ -30,13 +30,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from empirical.attacks import margin_cdf, minimal_perturbation, predict, robust_accuracy
-from empirical.data.cifar import load_cifar10
-from empirical.data.idx import load_dataset
-from empirical.harness import Config, Experiment, Prediction, progress, register
-from empirical.hparams import OneOf, Range, Text, count, positive, unit
-from empirical.methods import make_method
 from gstheory import validation as check
+from gstheory.empirical.attacks import margin_cdf, minimal_perturbation, predict, robust_accuracy
+from gstheory.empirical.data.cifar import load_cifar10
+from gstheory.empirical.data.idx import load_dataset
+from gstheory.empirical.harness import Config, Experiment, Prediction, progress, register
+from gstheory.empirical.hparams import OneOf, Range, Text, count, positive, unit
+from gstheory.empirical.methods import make_method
 from gstheory.io import save_figure
 
 #: Fashion-MNIST class names (for labels in figures and results).
@@ -145,7 +145,7 @@ class MarginConfig(Config):
 
 
 def load_images(config: MarginConfig):
-    """The configured data set (:class:`~empirical.data.idx.ImageDataset`)."""
+    """The configured data set (:class:`~gstheory.empirical.data.idx.ImageDataset`)."""
     if config.dataset == "cifar10":
         return load_cifar10(config.data_dir)
     return load_dataset(config.dataset, config.data_dir)
@@ -204,7 +204,7 @@ def run_task(config: MarginConfig, ds, seed: int, *, binary: bool, device) -> di
     """Train ERM and SD on one task from the same initial weights; attack both."""
     import torch
 
-    from empirical.models import LeNet
+    from gstheory.empirical.models import LeNet
 
     rng = np.random.default_rng(seed)
     classes = config.classes if binary else None

@@ -1,6 +1,6 @@
 r"""Minority groups: per-class SD lifts the worst group without group labels (Table 3).
 
-CelebA's structure on Fashion-MNIST (``empirical.data.groups``): Pullover (``y = 0``) vs
+CelebA's structure on Fashion-MNIST (``gstheory.empirical.data.groups``): Pullover (``y = 0``) vs
 Coat (``y = 1``), a bright corner patch as the easy spurious attribute, and CelebA's
 group proportions (the rarest group, coats with a patch, is 0.85% of the training set).
 An MLP ``784 -> hidden -> 1`` is trained with Adam on minibatches by
@@ -14,11 +14,11 @@ An MLP ``784 -> hidden -> 1`` is trained with Adam on minibatches by
 SD's, SDPerClass's and Group DRO's hyper-parameters are chosen from a grid by *validation* worst-group
 accuracy (the validation split carries group labels, as in the paper's model selection;
 the test split is never used for a choice). Every method and grid point of a seed trains
-as one stacked model (``empirical.models.BatchedMLP``) from the *same* initial weights on
+as one stacked model (``gstheory.empirical.models.BatchedMLP``) from the *same* initial weights on
 the *same* minibatches, so the comparison is paired.
 
 Metrics: worst-group and average test accuracy, the average taken at CelebA's
-proportions (see ``empirical.data.groups``), plus per-group accuracies.
+proportions (see ``gstheory.empirical.data.groups``), plus per-group accuracies.
 
 Paper: Sec. 4.4, Table 3; official code ``Table_2/`` (from ``group_DRO``).
 """
@@ -33,10 +33,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from empirical.data import celeba
-from empirical.data.groups import GroupData, group_accuracies, minority_group_splits
-from empirical.data.idx import find_idx_dir, load_idx_dataset
-from empirical.harness import (
+from gstheory import validation as check
+from gstheory.empirical.data import celeba
+from gstheory.empirical.data.groups import GroupData, group_accuracies, minority_group_splits
+from gstheory.empirical.data.idx import find_idx_dir, load_idx_dataset
+from gstheory.empirical.harness import (
     Config,
     Experiment,
     Prediction,
@@ -44,9 +45,8 @@ from empirical.harness import (
     progress,
     register,
 )
-from empirical.hparams import OneOf, Range, Text, count, positive, unit
-from empirical.methods import make_method
-from gstheory import validation as check
+from gstheory.empirical.hparams import OneOf, Range, Text, count, positive, unit
+from gstheory.empirical.methods import make_method
 from gstheory.io import save_figure
 
 #: the data sets: the Fashion-MNIST corner-patch analogue, or CelebA from disk.
@@ -83,7 +83,7 @@ class MinorityGroupsConfig(Config):
         max_avg_cost: ... at an average-accuracy cost of at most this much (the paper's
             CelebA cost is 3 points; measured here 8-14 points over 4 seeds, README).
         dataset: ``fashion-patch`` (the analogue above) or ``celeba`` (the real task from
-            ``data_dir``, see :mod:`empirical.data.celeba`, with ResNet-50).
+            ``data_dir``, see :mod:`gstheory.empirical.data.celeba`, with ResNet-50).
         weights: CelebA only: a ResNet-50 ``state_dict`` file to start from (e.g.
             torchvision's ImageNet weights; nothing is downloaded); ``None``: training
             starts from scratch (and the run says so).
@@ -217,7 +217,7 @@ def train_seed(config: MinorityGroupsConfig, ds, seed: int, device) -> dict:
     """Train every variant of one seed as one stacked model; evaluate on val and test."""
     import torch
 
-    from empirical.models import BatchedMLP, init_mlps
+    from gstheory.empirical.models import BatchedMLP, init_mlps
 
     train, val, test = minority_group_splits(ds.x_train, ds.y_train, ds.x_test, ds.y_test,
                                              n_train=config.n_train, n_val=config.n_val,
@@ -301,7 +301,7 @@ def train_celeba_seed(config: MinorityGroupsConfig, seed: int, device) -> dict:
 
     import torch
 
-    from empirical.resnet import load_weights, resnet50
+    from gstheory.empirical.resnet import load_weights, resnet50
 
     index = celeba.read_index(config.data_dir)
     lim = celeba_limits(config)
@@ -373,7 +373,7 @@ class MinorityGroups(Experiment):
             for split, lim in celeba_limits(config).items():
                 celeba.check_images(index, index.rows(split, lim), config.celeba_crop)
             if config.weights is not None:
-                from empirical.resnet import load_weights, resnet50
+                from gstheory.empirical.resnet import load_weights, resnet50
                 load_weights(resnet50(1), config.weights)
             else:
                 print("[gstheory] minority-groups: no --set weights=FILE: ResNet-50 "

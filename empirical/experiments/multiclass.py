@@ -41,10 +41,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from empirical.harness import Config, Experiment, Prediction, progress, register
-from empirical.hparams import Range, count, positive
-from empirical.methods import squared_logits
 from gstheory import validation as check
+from gstheory.empirical.harness import Config, Experiment, Prediction, progress, register
+from gstheory.empirical.hparams import Range, count, positive
+from gstheory.empirical.methods import squared_logits
 from gstheory.io import save_figure
 from gstheory.ntk import NTKLinear, activation_gain, ntrf
 

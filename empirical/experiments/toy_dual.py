@@ -38,14 +38,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from empirical.harness import Config, Experiment, Prediction, register
-from empirical.hparams import OneOf, Range, count, positive, unit
 from gstheory import validation as check
-from gstheory.trajectories import dual_gradient_ascent, primal_gradient_descent
+from gstheory.empirical.harness import Config, Experiment, Prediction, register
+from gstheory.empirical.hparams import OneOf, Range, count, positive, unit
 from gstheory.fixed_points import solve_fixed_points
 from gstheory.io import save_figure
 from gstheory.penalties import Ridge, SpectralDecoupling
 from gstheory.spectrum import Spectrum, coupling_matrix
+from gstheory.trajectories import dual_gradient_ascent, primal_gradient_descent
 
 #: the two ways of computing the runs.
 ENGINES = ("batched", "core")

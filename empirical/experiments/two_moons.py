@@ -1,6 +1,6 @@
 r"""Two moons: gradient starvation makes a separable problem's boundary straight (Fig. 1).
 
-The authors' construction (``empirical.data.moons.two_moons``): with a negative margin
+The authors' construction (``gstheory.empirical.data.moons.two_moons``): with a negative margin
 (``Delta = -0.1``, overlapping classes) a 2-500-1 ReLU network draws a curved boundary;
 with a positive margin (``Delta = +0.1``, a 0.2 gap along the horizontal axis) the easy
 horizontal feature is learned first and, once the training loss is small, it starves the
@@ -34,10 +34,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from empirical.data.moons import two_moons
-from empirical.harness import Config, Experiment, Prediction, register
-from empirical.hparams import OneOf, Range, count, positive, unit
 from gstheory import validation as check
+from gstheory.empirical.data.moons import two_moons
+from gstheory.empirical.harness import Config, Experiment, Prediction, register
+from gstheory.empirical.hparams import OneOf, Range, count, positive, unit
 
 #: every variant, in the order of the figure's panels.
 ALL_VARIANTS = ("neg-margin", "pos-margin", "pos-margin-sd", "weight-decay-0.01",
@@ -293,7 +293,7 @@ def authors_second_network(variant: Variant, seed: int):
     draws nothing from the stream)."""
     import torch
 
-    from empirical.models import MLP
+    from gstheory.empirical.models import MLP
 
     torch.manual_seed(seed)
     MLP(variant.widths, dropout=variant.dropout, batchnorm=variant.batchnorm)
@@ -304,8 +304,8 @@ def _run_group(group: list[Variant], seeds: list[int], config: TwoMoonsConfig,
                device) -> dict:
     import torch
 
-    from empirical.models import BatchedMLP, init_mlps
-    from empirical.training import evaluate, train_full_batch
+    from gstheory.empirical.models import BatchedMLP, init_mlps
+    from gstheory.empirical.training import evaluate, train_full_batch
 
     copies = [(v, s) for v in group for s in seeds]
     v0 = group[0]

@@ -20,9 +20,9 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
-import inspect
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -91,7 +91,7 @@ def run_derivations(render: Renderer, *, proofs_dir: str | Path | None = None,
     """Records of every derivation of :mod:`gstheory.symbolic`, with their documents.
 
     Arguments:
-        render: the document renderer (``proofs.render.render``), passed in by the
+        render: the document renderer (``gstheory.proofs.render.render``), passed in by the
             command layer; proofs_dir: folder of the committed documents (default
             :func:`documents_dir` of the renderer).
         cache_dir: where records are cached (default :func:`default_cache_dir`);

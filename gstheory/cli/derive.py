@@ -22,11 +22,10 @@ from typing import Any
 
 import sympy as sp
 
-import proofs
-from gstheory import symbolic
+from gstheory import proofs, symbolic
 from gstheory.io import atomic_write_text, ensure_writable_dir
+from gstheory.proofs.render import render, render_index, rendered_version, structure
 from gstheory.symbolic.derivation import Derivation, StepFailed
-from proofs.render import render, render_index, rendered_version, structure
 
 from .common import CliError, emit_json
 

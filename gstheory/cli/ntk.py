@@ -154,7 +154,7 @@ def check_arguments(args: argparse.Namespace) -> None:
 
 
 def _data(args: argparse.Namespace, default_n: int) -> tuple[np.ndarray, np.ndarray]:
-    from empirical.data.moons import two_moons
+    from gstheory.empirical.data.moons import two_moons
 
     n = default_n if args.n is None else args.n
     return two_moons(n, args.margin, seed=args.data_seed, noise=args.noise)

@@ -3,7 +3,7 @@
 Regenerates the SymPy derivations (through the ``proofs`` package), runs every claim's
 fast checks, the validity scans of :mod:`gstheory.validity` (figures: heat maps of
 Theorem 2's sign) and every registered experiment at the chosen preset (through
-``empirical.harness``), then writes ``report.md`` and a self-contained ``report.html``.
+``gstheory.empirical.harness``), then writes ``report.md`` and a self-contained ``report.html``.
 Like the dispatcher, this command module is allowed to reach into ``proofs`` and
 ``empirical`` (the library itself never does).
 
@@ -136,7 +136,7 @@ def _scans(preset: str, fig_dir: Path, maps_out: dict[str, Any] | None = None
 def _experiments(names: list[str], preset: str, out: Path, device: str,
                  progress: bool = True, threads: int | None = None
                  ) -> list[dict[str, Any]]:
-    from empirical import harness
+    from gstheory.empirical import harness
 
     records = []
     for name in names:
@@ -180,7 +180,7 @@ def _check_device(device: str, exp_names: list[str]) -> None:
     """Refuse an unavailable device before any work (one line, exit 2)."""
     if device != "cuda" or not exp_names:
         return
-    from empirical import harness
+    from gstheory.empirical import harness
     if any(harness.get(n).needs_torch for n in exp_names):
         harness.resolve_device("cuda")
 
@@ -194,7 +194,7 @@ def execute(args: argparse.Namespace) -> int:
     want = args.experiments.strip()
     exp_names: list[str] = []
     if want not in ("none", ""):
-        from empirical import harness
+        from gstheory.empirical import harness
 
         known = harness.names()
         exp_names = known if want == "all" else [n.strip() for n in want.split(",") if n]
@@ -205,7 +205,7 @@ def execute(args: argparse.Namespace) -> int:
     _check_device(args.device, exp_names)
     threads = args.threads
     if exp_names and threads is None:
-        from empirical import harness
+        from gstheory.empirical import harness
         threads = harness.default_threads()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -246,7 +246,7 @@ def execute(args: argparse.Namespace) -> int:
             _say("claims registry (verify)")
             # derivation checks: SymPy records (cached under the sources' hash) compared
             # with the committed documents, as `gstheory verify` does
-            from proofs.render import render
+            from gstheory.proofs.render import render
 
             recs = run_derivations(render)
             smoke = args.preset == "smoke"  # the tiny test setting: smaller scans

@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from empirical import harness
+from gstheory.empirical import harness
 
 from .common import CliError, emit_json
 
@@ -93,7 +93,7 @@ def execute(args: argparse.Namespace) -> int:
     if not args.experiment:
         raise CliError("missing EXPERIMENT; valid experiments: " + ", ".join(harness.names()))
     if args.hparams:
-        from empirical.tables import markdown_table
+        from gstheory.empirical.tables import markdown_table
         print(markdown_table(harness.get(args.experiment)), end="")
         return 0
     if args.seeds is not None and not 1 <= args.seeds <= harness.MAX_SEEDS:

@@ -61,7 +61,7 @@ def execute(args: argparse.Namespace) -> int:
     if args.proofs is not None and not args.proofs.is_dir():
         from .common import CliError
         raise CliError(f"argument --proofs: {str(args.proofs)!r} is not a directory")
-    from proofs.render import render
+    from gstheory.proofs.render import render
 
     recs = run_derivations(render, proofs_dir=args.proofs, cache_dir=args.cache,
                            use_cache=not args.fresh)

@@ -12,7 +12,7 @@ Each level returns measured evidence and a verdict computed from it (never typed
 * **numeric**: :func:`gstheory.multiclass.scan.validity_scan` (implicit differentiation)
   plus an mpmath recomputation of the starvation entry at a few cells;
 * **empirical** (optional, needs torch): a linearised network trained to convergence
-  matches the dual fixed point of its own NTK (``empirical.experiments.multiclass``, passed in by the caller).
+  matches the dual fixed point of its own NTK (``gstheory.empirical.experiments.multiclass``, passed in by the caller).
 
 The claim's overall verdict is ``"holds"`` when every scanned cell starves,
 ``"fails"`` when none does, else ``"conditional"`` with the measured region.
@@ -87,7 +87,7 @@ def claim_checks(*, symbolic: bool = True,
 
     Arguments:
         symbolic: run the derivation (about 5 s); empirical: the empirical check,
-            passed in from the layer above (``empirical.experiments.multiclass.
+            passed in from the layer above (``gstheory.empirical.experiments.multiclass.
             linearised_check``: train the linearised network, torch), called with
             ``seed=``; ``None`` skips that level; Ks, deltas, lams: the scan grid; mp_cells: cells
             recomputed in mpmath; seed: empirical seed.

@@ -14,8 +14,8 @@ import sympy as sp
 
 import gstheory.cli.derive as pcli
 from gstheory.cli import main
+from gstheory.proofs.render import render, rendered_version
 from gstheory.symbolic.derivation import Derivation, StepFailed
-from proofs.render import render, rendered_version
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -53,7 +53,7 @@ def test_report_unavailable_cuda_exits_at_once(capsys, tmp_path):
 def test_report_says_an_experiment_did_not_run(capsys, tmp_path, monkeypatch):
     """Without Fashion-MNIST, minority-groups cannot run: the summary, the claims table
     and the notes say so and the report exits non-zero."""
-    from empirical.data import idx
+    from gstheory.empirical.data import idx
 
     monkeypatch.setattr(idx, "search_path", lambda name, data_dir=None: [tmp_path / "no"])
     rc = main(["report", "--out", str(tmp_path), "--preset", "smoke", "--experiments",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
-from gstheory.cli.derive import DEFAULT_OUT as PROOFS_DIR
 from gstheory.cli import main
+from gstheory.cli.derive import DEFAULT_OUT as PROOFS_DIR
 
 
 def _statuses(out):

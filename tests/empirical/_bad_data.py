@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from empirical.data.idx import FILE_STEMS, IMAGES_MAGIC, LABELS_MAGIC
+from gstheory.empirical.data.idx import FILE_STEMS, IMAGES_MAGIC, LABELS_MAGIC
 
 
 def write_idx_dir(d: Path, *, rows: int = 28, truncate: bool = False, n: int = 40) -> Path:
@@ -32,7 +32,7 @@ def write_cifar_dir(d: Path, *, n: int = 20, cols: int = 3072) -> Path:
     """Six CIFAR-10 pickle batches of ``n`` random images (``cols`` values each)."""
     import pickle
 
-    from empirical.data.cifar import TEST_BATCH, TRAIN_BATCHES
+    from gstheory.empirical.data.cifar import TEST_BATCH, TRAIN_BATCHES
 
     d.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from empirical.attacks import margin_cdf, minimal_perturbation, pgd_linf, robust_accuracy
+from gstheory.empirical.attacks import margin_cdf, minimal_perturbation, pgd_linf, robust_accuracy
 
 
 class Linear1(torch.nn.Module):

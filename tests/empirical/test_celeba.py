@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from empirical import harness
-from empirical.data import celeba
-from empirical.data.idx import DataNotFoundError
+from gstheory.empirical import harness
+from gstheory.empirical.data import celeba
+from gstheory.empirical.data.idx import DataNotFoundError
 
 pytest.importorskip("PIL")
 NAMES = ["5_o_Clock_Shadow", "Blond_Hair", "Eyeglasses", "Male"]
@@ -111,7 +111,7 @@ def test_celeba_smoke_run_with_resnet50(tmp_path, capsys):
 def test_weights_file_is_loaded_and_checked(tmp_path):
     import torch
 
-    from empirical.resnet import ResNet50, load_weights, resnet50
+    from gstheory.empirical.resnet import ResNet50, load_weights, resnet50
 
     src = ResNet50(1000)                     # ImageNet-shaped classifier: skipped
     torch.save(src.state_dict(), tmp_path / "w.pth")

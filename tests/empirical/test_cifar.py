@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
-from empirical.data.cifar import TEST_BATCH, TRAIN_BATCHES, load_cifar10, read_cifar_batch
+from gstheory.empirical.data.cifar import TEST_BATCH, TRAIN_BATCHES, load_cifar10, read_cifar_batch
 
 
 def _batch(n: int, seed: int, *, cols: int = 3072, labels=None) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from empirical.data.colored import (
+from gstheory.empirical.data.colored import (
     BLANKS,
     PROBES,
     colored_environments,

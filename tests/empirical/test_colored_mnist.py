@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from empirical import harness
-from empirical.data.colored import PROBES
+from gstheory.empirical import harness
+from gstheory.empirical.data.colored import PROBES
 
 from ._bad_data import write_idx_dir
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from empirical.data.digits import N_TRAIN, load_digits_dataset
-from empirical.data.idx import load_dataset
+from gstheory.empirical.data.digits import N_TRAIN, load_digits_dataset
+from gstheory.empirical.data.idx import load_dataset
 
 
 def test_digits_split_and_scale():

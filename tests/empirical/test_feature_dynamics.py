@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from empirical import harness
-from empirical.data.moons import two_moons
-from empirical.experiments.feature_dynamics import FeatureDynamicsConfig, ntk_basis
-from empirical.models import init_mlps
+from gstheory.empirical import harness
+from gstheory.empirical.data.moons import two_moons
+from gstheory.empirical.experiments.feature_dynamics import FeatureDynamicsConfig, ntk_basis
+from gstheory.empirical.models import init_mlps
 
 # Measured (quick preset: 3 seeds, 4000 steps): z1 ratio +0.1/-0.1 = 1.69, z6 ratio 0.16,
 # SD/+0.1: z1 0.25, z6 4.6; the factor 1.25 leaves a margin of >= 35% on each.

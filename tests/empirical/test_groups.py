@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from empirical.data.groups import (
+from gstheory.empirical.data.groups import (
     CLASSES,
     PATCH,
     group_accuracies,

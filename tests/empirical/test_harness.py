@@ -12,10 +12,10 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-from empirical import harness
-from empirical.harness import Config, Experiment, Prediction
 from gstheory import validation as check
 from gstheory.cli import main as gst_main
+from gstheory.empirical import harness
+from gstheory.empirical.harness import Config, Experiment, Prediction
 
 
 @dataclass(frozen=True)
@@ -365,7 +365,7 @@ def test_stale_temporaries_are_removed(dummy, tmp_path):
 
 
 def test_a_busy_results_folder_is_refused(dummy, tmp_path):
-    from empirical.rundir import FolderBusyError, claim
+    from gstheory.empirical.rundir import FolderBusyError, claim
 
     run_dir = tmp_path / dummy / "quick"
     run_dir.mkdir(parents=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from empirical import harness, hparams, tables
-from empirical.hparams import OneOf, Range, Text, positive
+from gstheory.empirical import harness, hparams, tables
+from gstheory.empirical.hparams import OneOf, Range, Text, positive
 
 
 def test_every_field_of_every_experiment_is_declared():
@@ -75,7 +75,7 @@ def test_table_lists_every_field_with_each_preset_value():
 
 def test_docs_include_the_generated_tables():
     """docs/experiments.md carries the tables as generated now (regenerate with
-    ``python3 -m empirical.hparams`` if this fails after a change of a preset)."""
+    ``python3 -m gstheory.empirical.hparams`` if this fails after a change of a preset)."""
     doc = (Path(__file__).resolve().parents[2] / "docs" / "experiments.md").read_text()
     m = re.search(r"<!-- hparams:begin -->\n(.*)<!-- hparams:end -->", doc, re.DOTALL)
     assert m is not None

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from empirical.data import idx
-from empirical.data.idx import FILE_STEMS, load_dataset, load_idx_dataset, read_idx
+from gstheory.empirical.data import idx
+from gstheory.empirical.data.idx import FILE_STEMS, load_dataset, load_idx_dataset, read_idx
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 needs_fashion = pytest.mark.skipif(not (FASHION / "train-images-idx3-ubyte.gz").is_file(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from empirical.data.images import DataNotFoundError, ImageDataset, digest
+from gstheory.empirical.data.images import DataNotFoundError, ImageDataset, digest
 
 
 def test_digest_depends_on_content_and_order():

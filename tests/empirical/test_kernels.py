@@ -8,10 +8,10 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from empirical.kernels import TwoLayerKernel
-from empirical.kernels import logits as kernel_logits
-from empirical.models import BatchedMLP, init_mlps
-from empirical.training import evaluate, train_full_batch
+from gstheory.empirical.kernels import TwoLayerKernel
+from gstheory.empirical.kernels import logits as kernel_logits
+from gstheory.empirical.models import BatchedMLP, init_mlps
+from gstheory.empirical.training import evaluate, train_full_batch
 
 pytest.importorskip("numba", reason="the compiled kernel is optional (needs numba)")
 

@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from empirical import harness
+from gstheory.empirical import harness
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("submitit") is None,
                                 reason="the optional extra submitit is not installed")
@@ -16,7 +16,7 @@ KW = {"preset": "smoke", "device": "cpu", "progress": False, "figures": False,
 
 
 def test_local_jobs_write_the_inline_bytes_and_resume(tmp_path):
-    from empirical.launch import SubmititLauncher
+    from gstheory.empirical.launch import SubmititLauncher
 
     inline = harness.run_experiment("two-moons", out_dir=tmp_path / "inline", **KW)
     launcher = SubmititLauncher("local", tmp_path / "jobs", timeout_min=10, threads=1)
@@ -36,7 +36,7 @@ def test_local_jobs_write_the_inline_bytes_and_resume(tmp_path):
 
 
 def test_bad_launcher_settings_are_refused():
-    from empirical.launch import SubmititLauncher
+    from gstheory.empirical.launch import SubmititLauncher
 
     with pytest.raises(ValueError, match="cluster"):
         SubmititLauncher("pbs")

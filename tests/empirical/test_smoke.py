@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from empirical import harness
+from gstheory.empirical import harness
 
 
 @pytest.mark.parametrize("name", harness.names())

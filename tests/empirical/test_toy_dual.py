@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from empirical import harness
-from empirical.experiments.toy_dual import (
+from gstheory.empirical import harness
+from gstheory.empirical.experiments.toy_dual import (
     ToyDualConfig,
     construction,
     fixed_points,

@@ -7,9 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from empirical.data.moons import two_moons
-from empirical.models import MLP, BatchedMLP, init_mlps
-from empirical.training import evaluate, per_copy, train_full_batch, two_layer_grads
+from gstheory.empirical.data.moons import two_moons
+from gstheory.empirical.models import MLP, BatchedMLP, init_mlps
+from gstheory.empirical.training import evaluate, per_copy, train_full_batch, two_layer_grads
 
 # float64 end to end: the stacked and the per-seed computations differ only by summation
 # order, so they agree to ~1e-12 after a few hundred steps (chaos is weak this early).
@@ -145,7 +145,7 @@ def test_bad_input():
 def test_without_numba_auto_falls_back_to_the_closed_form(monkeypatch):
     """numba is optional: without it ``auto`` picks the torch closed form, whose result
     equals autograd's, and an explicit ``kernel`` is refused naming the extra."""
-    from empirical import kernels, training
+    from gstheory.empirical import kernels, training
     monkeypatch.setattr(kernels, "AVAILABLE", False)
     seeds = [0, 1]
     X, y = _data(seeds)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from empirical import harness
-from empirical.experiments.two_moons import (
+from gstheory.empirical import harness
+from gstheory.empirical.experiments.two_moons import (
     ALL_VARIANTS,
     SD_VARIANTS,
     TwoMoonsConfig,
@@ -115,7 +115,7 @@ def test_same_seed_same_numbers(tmp_path):
 def test_authors_rng_order_changes_only_the_positive_margin_network():
     """rng_order=authors draws the Delta=+0.1 network after the Delta=-0.1 one (no
     re-seed): Delta=-0.1 is unchanged, Delta=+0.1 moves."""
-    from empirical import harness
+    from gstheory.empirical import harness
 
     exp = harness.get("two-moons")
     over = {"variants": "neg-margin,pos-margin", "steps": "50", "reference_steps": "50"}
@@ -129,8 +129,8 @@ def test_authors_rng_order_changes_only_the_positive_margin_network():
     # and the default is the re-seeded order: pos-margin starts from manual_seed(0)
     import torch
 
-    from empirical.experiments.two_moons import authors_second_network, variants
-    from empirical.models import init_mlps
+    from gstheory.empirical.experiments.two_moons import authors_second_network, variants
+    from gstheory.empirical.models import init_mlps
     v = next(x for x in variants(base) if x.name == "pos-margin")
     first = init_mlps(v.widths, [0])[0]
     second = authors_second_network(v, 0)

@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 from gstheory import symbolic
-from proofs.render import render
+from gstheory.proofs.render import render
 
 
 def resolve(dotted: str) -> object:
