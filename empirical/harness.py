@@ -299,15 +299,18 @@ class Experiment:
 
     def run_seeds(self, config: Any, seeds: list[int], device: Any) -> dict[int, dict]:
         """Train/compute every seed in ``seeds``; return ``{seed: raw JSON-able dict}``."""
-        raise NotImplementedError(f"{type(self).__name__} must define run_seeds() (abstract in Experiment)")
+        raise NotImplementedError(f"{type(self).__name__} must define run_seeds() "
+                                  "(abstract in Experiment)")
 
     def summarize(self, config: Any, per_seed: dict[int, dict]) -> dict:
         """Metrics (JSON-able) from the raw per-seed results."""
-        raise NotImplementedError(f"{type(self).__name__} must define summarize() (abstract in Experiment)")
+        raise NotImplementedError(f"{type(self).__name__} must define summarize() "
+                                  "(abstract in Experiment)")
 
     def predictions(self, config: Any, metrics: dict) -> list[Prediction]:
         """The experiment's predictions checked against ``metrics``."""
-        raise NotImplementedError(f"{type(self).__name__} must define predictions() (abstract in Experiment)")
+        raise NotImplementedError(f"{type(self).__name__} must define predictions() "
+                                  "(abstract in Experiment)")
 
     def figures(self, config: Any, per_seed: dict[int, dict], metrics: dict,
                 out_dir: Path) -> list[Path]:

@@ -145,7 +145,7 @@ class SubmititLauncher:
         for c, job in zip(chunks, jobs):
             try:
                 out.append(job.result())
-            except Exception as exc:  # noqa: BLE001 (report which job, then stop)
+            except Exception as exc:
                 msg = " ".join(str(exc).split())[-400:]
                 raise RuntimeError(f"{name}: the submitit job of seed(s) {c} (id "
                                    f"{job.job_id}) failed: {msg}; logs in "

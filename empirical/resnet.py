@@ -99,7 +99,7 @@ def resnet50(outputs: int = 1) -> nn.Module:
     outputs = check.integer("outputs", outputs, minimum=1)
     try:
         from torchvision.models import resnet50 as tv_resnet50
-    except Exception:  # noqa: BLE001 (any import failure: the build mismatch above)
+    except Exception:
         return ResNet50(outputs)
     net = tv_resnet50(weights=None)
     net.fc = nn.Linear(net.fc.in_features, outputs)
@@ -122,13 +122,13 @@ def load_weights(net: nn.Module, path: str | Path) -> list[str]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise ValueError(f"weights={str(path)!r}: no such file") from None
-    except Exception as exc:  # noqa: BLE001 (a corrupt or foreign file)
+    except Exception as exc:
         raise ValueError(f"weights={str(path)!r}: not a readable torch state dict "
                          f"({type(exc).__name__}: {exc})") from None
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]
     if not isinstance(state, dict):
-        raise ValueError(  # noqa: TRY004 - bad file content, not a bad argument
+        raise ValueError(
             f"weights={str(path)!r}: holds a {type(state).__name__}, "
                          "expected a state dict")
     own = net.state_dict()

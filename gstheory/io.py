@@ -55,7 +55,7 @@ def to_jsonable(obj: Any, *, allow_nonfinite: bool = False) -> Any:
     return conv(obj)
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[IO[Any]], None], *,
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[Any]], object], *,
                  binary: bool = False) -> Path:
     """Call ``write(fh)`` on a temporary file next to ``path``, then move it into place.
 

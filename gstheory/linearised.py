@@ -256,7 +256,7 @@ class LinearisedNetwork:
         # Phi0 v by the "double vjp": vjp_fn(u) = Phi0^T u is linear in u, so its own vjp
         # is u-independent and equals v -> Phi0 v; built once, reused every step (forward
         # mode through functional_call is ~100x slower per call on small MLPs).
-        _, self._jvp_fn = vjp(self._vjp, torch.zeros_like(self.yhat0))
+        _, self._jvp_fn = vjp(self._vjp, torch.zeros_like(self.yhat0))  # type: ignore[misc]
 
     def jvp(self, delta: Sequence[torch.Tensor]) -> torch.Tensor:
         r""":math:`\Phi_0\,\delta` for a parameter offset given per tensor."""
@@ -319,7 +319,7 @@ def train_linearised(model: nn.Module, X: Any, y: Any, penalty: Any, *, lr: floa
             g_out, *g_theta = torch.autograd.grad(obj, [yhat, *offs])
         else:
             (g_out,) = torch.autograd.grad(obj, [yhat])
-            g_theta = [None] * len(delta)
+            g_theta = [None] * len(delta)  # type: ignore[list-item]
         back = lin.vjp(g_out)
         with torch.no_grad():
             delta = [d - lr * (b if g is None else b + g)
@@ -378,7 +378,8 @@ def z_gap(full: Trajectory, lin: Trajectory) -> float:
 
 def width_study(X: Any, y: Any, widths: Sequence[int], *, penalty: Any, lr: float,
                 steps: int, seeds: Sequence[int] = (0, 1, 2), depth: int = 1,
-                activation: str = "relu", bias: bool = True, record_steps: Sequence[int] | None = None,
+                activation: str = "relu", bias: bool = True,
+                record_steps: Sequence[int] | None = None,
                 centre_output: bool = True, progress: bool = False) -> WidthStudy:
     r"""Gap between full and linearised training of :class:`~gstheory.ntk.NTKMLP` over
     widths.
@@ -426,7 +427,8 @@ def width_study(X: Any, y: Any, widths: Sequence[int], *, penalty: Any, lr: floa
         net = NTKMLP(Xa.shape[1], [ws[j]] * depth, activation, bias=bool(bias),
                      seed=sd[i])
         spec = network_spectrum(net, Xa, yv)
-        kw = {"lr": lr, "steps": steps, "record_steps": record_steps, "spectrum": spec,
+        kw: dict[str, Any] = {"lr": lr, "steps": steps, "record_steps": record_steps,
+              "spectrum": spec,
               "centre_output": centre_output}
         lin = train_linearised(net, Xa, yv, pen, **kw)
         _, full = train_network(net, Xa, yv, pen, **kw)

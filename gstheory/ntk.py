@@ -446,7 +446,7 @@ def _batch_vjp(model: nn.Module, Xt: torch.Tensor) -> tuple[Any, Any, list[str]]
         return _outputs(functional_call(model, (params, buffers), (Xt,)), n)
 
     try:
-        yhat, vjp_fn = vjp(f, *[p.detach() for _, p in named])
+        yhat, vjp_fn = vjp(f, *[p.detach() for _, p in named])  # type: ignore[misc]
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"X=tensor(shape={tuple(Xt.shape)}): the model cannot be applied to "
@@ -535,8 +535,8 @@ def ntk_gram(model: nn.Module, X: Any, *, route: str = "auto",
             K = _general_gram(model, Xt, max_bytes)
     else:
         K = _general_gram(model, Xt, max_bytes)
-    K = K.detach().cpu().double().numpy()
-    return 0.5 * (K + K.T)
+    G = K.detach().cpu().double().numpy()
+    return 0.5 * (G + G.T)
 
 
 def ntrf(model: nn.Module, X: Any, *, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:

@@ -214,7 +214,7 @@ def minimise_primal(Phi0: Any, y: Any, penalty: Penalty, *, tol: float = 1e-13,
         lo, hi = gamma.copy(), gamma + 1.0 / lam_e
         m = 0.5 * (lo + hi)
         it = 0
-        for it in range(1, max_iter + 1):
+        for it in range(1, max_iter + 1):  # noqa: B007 (read after the loop)
             sg = sigmoid(-m)
             h = -sg + lam_e * (m - gamma)
             lo = np.where(h < 0, m, lo)

@@ -203,7 +203,7 @@ def math_html(tex: str) -> str:
         return f"<code>{html.escape(tex)}</code>"
     try:
         return convert(tex)
-    except Exception:  # noqa: BLE001 (a formula the converter cannot parse stays text)
+    except Exception:
         return f"<code>{html.escape(tex)}</code>"
 
 

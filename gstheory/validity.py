@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import validation as check
 from .dynamics import NAMES, as_dynamics
@@ -256,7 +257,7 @@ class SignMap:
         return out
 
 
-def scan_theorem2(delta: Sequence[float], ratio: Sequence[float], lam: Sequence[float], *,
+def scan_theorem2(delta: ArrayLike, ratio: ArrayLike, lam: ArrayLike, *,
                   penalty: str = "ridge", dynamics: str = "exact",
                   mp_budget: int = MP_BUDGET) -> SignMap:
     r"""Sign of :math:`\partial z_2^*/\partial s_1^2` on the grid ``delta x ratio x lam``.
@@ -308,7 +309,7 @@ def _bisect(f: Callable[[np.ndarray], np.ndarray], lo: np.ndarray, hi: np.ndarra
     return lo, hi
 
 
-def locate_boundaries(ratios: Sequence[float], lams: Sequence[float], *,
+def locate_boundaries(ratios: ArrayLike, lams: ArrayLike, *,
                       dynamics: str = "exact", steps: int = 60) -> dict[str, Any]:
     r"""Locate the sign changes of :math:`\partial z_2^*/\partial s_1^2` by bisection.
 
@@ -365,8 +366,8 @@ def _boundary_record(lo: np.ndarray, hi: np.ndarray, expected: float, p1: np.nda
     for k in sorted({0, len(mid) // 3, 2 * len(mid) // 3, len(mid) - 1}):
         vals = []
         for x in (expected - eps, expected + eps):
-            args = (x, p1[k], p2[k]) if axis == "delta" else (p1[k], x, p2[k])
-            vals.append(_mp_derivative(*args, "ridge", dynamics)[0])
+            d_, r_ = (x, p1[k]) if axis == "delta" else (p1[k], x)
+            vals.append(_mp_derivative(d_, r_, p2[k], "ridge", dynamics)[0])
         opposite = vals[0] * vals[1] < 0
         confirmed &= opposite
         other = ("ratio", "lam") if axis == "delta" else ("delta", "lam")
@@ -679,7 +680,8 @@ class MagnitudeScan:
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready numbers."""
-        return {"violation": self.violation, "couplings": list(self.couplings), "n_values": list(self.n_values),
+        return {"violation": self.violation, "couplings": list(self.couplings),
+                "n_values": list(self.n_values),
                 "delta": self.delta, "lam": self.lam, "samples": self.samples,
                 "dynamics": self.dynamics,
                 "stronger_starves": self.stronger_starves.tolist(),

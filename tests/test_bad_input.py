@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gstheory import dual, dynamics, fixed_points, penalties, primal, sensitivity
+from gstheory import dual, fixed_points, penalties, primal, sensitivity, trajectories
 from gstheory.cli import main as cli_main
 from gstheory.penalties import Ridge, SpectralDecoupling
 from gstheory.spectrum import perturbed_identity
@@ -88,14 +88,14 @@ CASES = {
     "starvation_matrix_fd_mp": (sensitivity.starvation_matrix_fd_mp, {
         "spectrum": SP, "penalty": Ridge(0.1), "dynamics": "exact", "dps": 20,
         "rel_step": 1e-7}),
-    "integrate_dual": (dynamics.integrate_dual, {
+    "integrate_dual": (trajectories.integrate_dual, {
         "spectrum": SP, "penalty": Ridge(0.1), "alpha0": [1e-6, 1e-6], "t_final": 0.5,
         "dynamics": "exact", "eta": 1.0, "method": "BDF", "t_eval": None,
         "rtol": 1e-6, "atol": 1e-8}),
-    "dual_gradient_ascent": (dynamics.dual_gradient_ascent, {
+    "dual_gradient_ascent": (trajectories.dual_gradient_ascent, {
         "spectrum": SP, "penalty": Ridge(0.1), "lr": 1e-4, "steps": 5, "alpha0": 1e-8,
         "record_every": 2, "clip_min": 1e-50}),
-    "primal_gradient_descent": (dynamics.primal_gradient_descent, {
+    "primal_gradient_descent": (trajectories.primal_gradient_descent, {
         "Phi0": PHI, "y": Y, "penalty": Ridge(0.1), "lr": 0.01, "steps": 5,
         "theta0": None, "record_every": 1, "U": None}),
     "primal_objective": (primal.primal_objective, {"theta": [0.1, 0.2, 0.3], "Phi0": PHI,

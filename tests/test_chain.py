@@ -4,7 +4,8 @@ one feature strength of its Phi0 moves z* as the derived starvation matrix says.
 
 Tolerances: the trained linearised network's z equals the dual fixed point to
 ``Z_RTOL`` (relative to max |z*|); a relative perturbation ``EPS`` of one strength moves
-z_j with the derived sign and within ``RATE_RTOL`` of the derivative's size, up to the rate's resolution ``RESOLUTION * max|z|
+z_j with the derived sign and within ``RATE_RTOL`` of the derivative's size, up to the rate's
+resolution ``RESOLUTION * max|z|
 / (s_i^2 EPS)`` (below it a derivative has no measurable sign).
 """
 

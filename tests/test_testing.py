@@ -72,4 +72,4 @@ def test_docs_claims_examples_run():
     assert blocks
     ns: dict = {}
     for b in blocks:
-        exec(compile(b, "docs/claims.md", "exec"), ns)  # noqa: S102
+        exec(compile(b, "docs/claims.md", "exec"), ns)

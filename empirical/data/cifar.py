@@ -59,7 +59,7 @@ def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{path}: not a readable CIFAR-10 pickle batch ({type(exc).__name__}:"
                          f" {exc}); {HOW_TO_GET}") from exc
     if not isinstance(batch, dict):
-        raise ValueError(  # noqa: TRY004 - bad file content, not a bad argument
+        raise ValueError(
             f"{path}: holds a {type(batch).__name__}, expected the dictionary of a "
             f"CIFAR-10 batch; {HOW_TO_GET}")
     batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}

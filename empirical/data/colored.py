@@ -91,7 +91,7 @@ def make_environment(images: np.ndarray, classes: np.ndarray, flip: float,
     y = (classes < CLASS_SPLIT).astype(np.int64)
     y = y ^ (rng.random(len(y)) < label_noise)
     color = y ^ (rng.random(len(y)) < flip)
-    x = np.zeros((len(y), 2) + gray.shape[1:], dtype=np.float32)
+    x = np.zeros((len(y), 2, *gray.shape[1:]), dtype=np.float32)
     x[np.arange(len(y)), color] = gray
     return Environment(x, y.astype(np.float32), color.astype(np.int64), gray, float(flip))
 
@@ -154,7 +154,8 @@ def colored_environments(images: np.ndarray, classes: np.ndarray, *, seed: int,
     return ColoredData((env1, env2), test)
 
 
-#: The two constructions of a "blank" image (docs/experiments.md, colored-mnist): the authors' constant
+#: The two constructions of a "blank" image (docs/experiments.md, colored-mnist): the authors'
+#: constant
 #: fill with the global mean pixel, and the per-pixel mean image (which transfers to
 #: Fashion-MNIST, where a constant fill is itself out of distribution).
 BLANKS = ("constant", "mean-image")
@@ -189,8 +190,8 @@ def probe_inputs(env: Environment, probe: str, *, blank: str = "constant") -> np
     else:
         img = env.gray.mean(axis=0).astype(np.float32)
     if probe == "gray-blank":
-        return np.broadcast_to(img / 2.0, (n, 2) + img.shape).astype(np.float32)
-    x = np.zeros((n, 2) + img.shape, dtype=np.float32)
+        return np.broadcast_to(img / 2.0, (n, 2, *img.shape)).astype(np.float32)
+    x = np.zeros((n, 2, *img.shape), dtype=np.float32)
     x[np.arange(n), env.color] = img
     return x
 

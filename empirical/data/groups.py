@@ -1,7 +1,8 @@
 r"""A minority-group spurious task with CelebA's group proportions (Table 3 analogue).
 
 CelebA (Blond_Hair target, Male spurious attribute) cannot be downloaded here. The
-substitute keeps what makes it hard (``docs/experiments.md``, minority-groups): a *hard* target, Pullover
+substitute keeps what makes it hard (``docs/experiments.md``, minority-groups): a *hard* target,
+Pullover
 (class 2, ``y = 0``) vs Coat (class 4, ``y = 1``) of Fashion-MNIST, and an *easy*
 spurious attribute ``a``, a bright 4x4 patch in the top-left corner, whose four groups
 ``g = 2 y + a`` copy CelebA's training proportions:

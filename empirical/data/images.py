@@ -2,7 +2,8 @@ r"""The in-memory form every image loader returns, and the error for missing dat
 
 :class:`ImageDataset` holds a labelled image data set with its official train/test split
 and a digest of its arrays; :class:`DataNotFoundError` is raised by the loaders
-(:mod:`gstheory.empirical.data.idx`, :mod:`gstheory.empirical.data.digits`, :mod:`gstheory.empirical.data.cifar`)
+(:mod:`gstheory.empirical.data.idx`, :mod:`gstheory.empirical.data.digits`,
+:mod:`gstheory.empirical.data.cifar`)
 when a file or directory is missing.
 
 Paper: the data of Table 1 / Fig. 2, Table 2 / Fig. 3 and Table 3 are all held in this form.

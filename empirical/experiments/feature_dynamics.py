@@ -124,7 +124,7 @@ class FeatureDynamics(Experiment):
         Xs, ys, Us, s2s = [], [], [], []
         mods = init_mlps((2, config.width, 1), [s for _, s in copies])
         basis: dict = {}
-        for k, ((name, margin, _), s) in enumerate(copies):
+        for k, ((_name, margin, _), s) in enumerate(copies):
             X, y = two_moons(config.n, margin, seed=s, noise=config.noise)
             if (margin, s) not in basis:      # SD shares data and init with pos-margin
                 basis[(margin, s)] = ntk_basis(mods[k], X, y)

@@ -11,7 +11,8 @@ An MLP ``784 -> hidden -> 1`` is trained with Adam on minibatches by
   (Sec. 4.4; the authors' CelebA values are ``lambda = 0.2``, ``gamma = (-0.44, 2.5)``);
 * **GroupDRO** (online, step 0.01): uses the group labels, the upper reference.
 
-SD's, SDPerClass's and Group DRO's hyper-parameters are chosen from a grid by *validation* worst-group
+SD's, SDPerClass's and Group DRO's hyper-parameters are chosen from a grid by *validation*
+worst-group
 accuracy (the validation split carries group labels, as in the paper's model selection;
 the test split is never used for a choice). Every method and grid point of a seed trains
 as one stacked model (``gstheory.empirical.models.BatchedMLP``) from the *same* initial weights on

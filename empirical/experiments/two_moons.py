@@ -14,7 +14,8 @@ Metrics (all on the seed-averaged logit over a grid on ``[-2, 2]^2``, in eval mo
 data's own frame, i.e. the rotated variant is rotated back):
 
 * ``crossing_std``: standard deviation of the boundary's horizontal crossing ``x1`` over
-  the rows ``x2 in [-1.2, 1.2]`` (0 for a vertical line; the proxy of docs/experiments.md, two moons);
+  the rows ``x2 in [-1.2, 1.2]`` (0 for a vertical line; the proxy of docs/experiments.md, two
+  moons);
   ``crossing_resid_std``: the same after removing a linear fit (straightness whatever the
   tilt).
 * ``margin``: minimum distance from a seed's training points to that seed's zero contour,

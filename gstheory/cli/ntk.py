@@ -206,7 +206,8 @@ def _spectrum(args: argparse.Namespace) -> int:
               "trace": float(np.sum(sp.s2)), "s2_top": sp.s2[:top],
               "s2_min": float(sp.s2[-1]), "condition_number": float(sp.s2[0] / sp.s2[-1])}
     if args.out is not None:
-        atomic_write(args.out, lambda fh: np.savez(fh, U=sp.U, s2=sp.s2, K=K, X=X, y=y), binary=True)
+        atomic_write(args.out, lambda fh: np.savez(fh, U=sp.U, s2=sp.s2, K=K, X=X, y=y),
+                     binary=True)
         result["out"] = str(args.out)
     if args.json:
         emit_json(result)

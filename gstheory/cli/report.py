@@ -152,7 +152,7 @@ def _experiments(names: list[str], preset: str, out: Path, device: str,
             rec.update(predictions=[p.to_dict() for p in res.predictions],
                        figures=[str(f) for f in res.figures], config=res.config,
                        seeds=list(res.seeds))
-        except Exception as exc:  # noqa: BLE001 (one failing experiment must not lose the report)
+        except Exception as exc:
             rec["error"] = f"{type(exc).__name__}: {exc}"
         rec["seconds"] = time.perf_counter() - t0
         records.append(rec)
@@ -163,7 +163,7 @@ def _not_run_claims(claims: list, failed: list[dict[str, Any]]) -> list:
     """``claims`` with each failed experiment's (possibly stale) claim replaced by one
     whose only check says it did not run; the check expects a run, so it counts as a
     regression and the report exits non-zero."""
-    from gstheory.claims import Check, Claim
+    from gstheory.claims import Check, Claim, Evidence
 
     gone = {f"exp:{e['name']}" for e in failed}
     kept = [c for c in claims if c.id not in gone]
@@ -171,8 +171,8 @@ def _not_run_claims(claims: list, failed: list[dict[str, Any]]) -> list:
         kept.append(Claim(f"exp:{e['name']}", e.get("paper_ref", "Sec. 4"),
                           f"The predictions of the {e['name']} experiment "
                           f"({e['preset']} preset).", "the experiment did not run",
-                          [Check("experiment", "did-not-run", "not-checked",
-                                 f"did not run: {e['error']}", {}, "confirmed")]))
+                          [Check("experiment", "did-not-run",
+                                 Evidence(f"did not run: {e['error']}"), "confirmed")]))
     return kept
 
 
@@ -262,10 +262,10 @@ def execute(args: argparse.Namespace) -> int:
     timings["total"] = time.perf_counter() - t_all
     failed = [e for e in experiments if e.get("error")]
     claims = _not_run_claims(claims, failed)
-    bad = regressions(claims)
+    regressed = regressions(claims)
     notes = [f"{len(failed)} experiment(s) did not run: "
              + "; ".join(f"{e['name']} ({e['error']})" for e in failed)] if failed else []
-    others = [b for b in bad if b[1].name != "did-not-run"]
+    others = [b for b in regressed if b[1].name != "did-not-run"]
     notes.append(f"{len(others)} regression(s)" if others else
                  "every check that ran came out as expected" if failed else
                  "every check came out as expected")
@@ -282,7 +282,7 @@ def execute(args: argparse.Namespace) -> int:
                                                all(p["confirmed"] for p in e["predictions"]))
                                    for e in experiments},
                    "not_run": {e["name"]: e["error"] for e in failed},
-                   "regressions": len(bad), "timings": timings})
+                   "regressions": len(regressed), "timings": timings})
     else:
         print(f"report: {ht}")
         print(f"markdown: {md}")
@@ -290,4 +290,4 @@ def execute(args: argparse.Namespace) -> int:
             print(f"  {c.id:<14} {c.status}")
         for e in failed:
             print(f"  did not run: {e['name']}: {e['error']}")
-    return 1 if bad else 0
+    return 1 if regressed else 0

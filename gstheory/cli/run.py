@@ -104,7 +104,7 @@ def execute(args: argparse.Namespace) -> int:
         raise CliError(f"--threads={threads}: must be an integer in [1, 1024]")
     launcher = None
     if args.launcher == "submitit":
-        from .launch import SubmititLauncher
+        from gstheory.empirical.launch import SubmititLauncher
         launcher = SubmititLauncher(
             args.cluster, args.jobs_folder, partition=args.partition,
             timeout_min=args.timeout_min, gpus_per_job=args.gpus_per_job,

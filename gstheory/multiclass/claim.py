@@ -12,7 +12,8 @@ Each level returns measured evidence and a verdict computed from it (never typed
 * **numeric**: :func:`gstheory.multiclass.scan.validity_scan` (implicit differentiation)
   plus an mpmath recomputation of the starvation entry at a few cells;
 * **empirical** (optional, needs torch): a linearised network trained to convergence
-  matches the dual fixed point of its own NTK (``gstheory.empirical.experiments.multiclass``, passed in by the caller).
+  matches the dual fixed point of its own NTK (``gstheory.empirical.experiments.multiclass``,
+  passed in by the caller).
 
 The claim's overall verdict is ``"holds"`` when every scanned cell starves,
 ``"fails"`` when none does, else ``"conditional"`` with the measured region.

@@ -54,7 +54,8 @@ def integrate_dual(spectrum: MulticlassSpectrum, lam: Any, *, t_end: float = 100
     r"""Integrate the K-class dual (mirror) gradient ascent from ``p0`` (default uniform).
 
     Arguments:
-        spectrum; lam > 0; t_end > 0; eta > 0 (learning rate); p0 ``(n, K)`` in the open simplex; rtol, atol.
+        spectrum; lam > 0; t_end > 0; eta > 0 (learning rate); p0 ``(n, K)`` in the open simplex;
+        rtol, atol.
 
     Returns:
         :class:`DualTrajectory` (Radau, stiff-safe).

@@ -146,7 +146,7 @@ def dual_alpha(E: np.ndarray, p: np.ndarray, K: int) -> np.ndarray:
     row sums to 1), so a confident example keeps its tiny dual variable to full relative
     precision. ``E``, ``p``: ``(..., n*K)``."""
     shape = p.shape
-    pb = p.reshape(shape[:-1] + (-1, K))
+    pb = p.reshape((*shape[:-1], -1, K))
     Eb = E.reshape(pb.shape)
     wrong = np.sum(pb * (1.0 - Eb), axis=-1, keepdims=True)
     return np.where(Eb == 1.0, wrong, -pb).reshape(shape)

@@ -48,7 +48,8 @@ def derive() -> Derivation:
         intro="Spectral decoupling replaces $\\frac\\lambda2\\|\\theta\\|^2$ by "
               "$\\frac\\lambda2\\|\\hat y\\|^2$ (Eq. 17). With $\\hat y = \\Phi_0\\theta$ and "
               "$Y\\Phi_0 = USV^T$ (Definition 1), margins are $Y\\hat y = USV^T\\theta$ and, "
-              "since $y_i^2 = 1$, $\\|\\hat y\\|^2 = \\|Y\\hat y\\|^2$. Explicit matrices: $n = 2$, "
+              "since $y_i^2 = 1$, $\\|\\hat y\\|^2 = \\|Y\\hat y\\|^2$. Explicit matrices: "
+              "$n = 2$, "
               "$m = 3$, $U$ a generic rotation (parameter $t$), $S = \\operatorname{diag}(s_1, "
               "s_2)$, $V$ the first two columns of the rotation $R_{12}(p)R_{23}(q)$ (rational "
               "Cayley form; only $V^TV = I$ is used, and it is checked).")

@@ -572,7 +572,7 @@ class Derivation:
         :meth:`same_sign` step whose first expression is that factor; the rule is then
         stated with the step's second expression. Returns the claimed sign expression.
         """
-        cited = self._cited(title, list(uses) + [positive] + list((same_sign or {}).values()))
+        cited = self._cited(title, [*list(uses), positive, *list((same_sign or {}).values())])
         rules = self._rules(cited)
         pos = self.steps[self.index(positive) - 1]
         if pos.fact is None or pos.fact[1] != "positive" or \
@@ -618,9 +618,10 @@ class Derivation:
         points where both vanish, where the signs agree (both 0).
         """
         hyps = self._cited(title, list(cases))
-        if any(h.fact is None for h in hyps) or len({h.fact[0] for h in hyps}) != 1:
+        facts = [h.fact for h in hyps]
+        if any(f is None for f in facts) or len({f[0] for f in facts if f}) != 1:
             raise self._fail(title, "the cases must be sign hypotheses on one expression")
-        signs = {h.fact[1] for h in hyps}
+        signs = {f[1] for f in facts if f}
         if not any(cover <= signs for cover in ({"negative", "nonnegative"},
                                                 {"positive", "nonpositive"},
                                                 {"negative", "zero", "positive"})):

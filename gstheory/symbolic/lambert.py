@@ -47,7 +47,8 @@ def lambert_positivity(d: Derivation) -> None:
     d.sign("w e^w <= 0 for w <= 0", v * sp.exp(v), "nonpositive",
            how="`is_nonpositive` for $v \\le 0$")
     d.hypothesis("W is positive on (0, inf)", sp.LambertW(DOMAIN_POINT), "positive",
-                 how=f"for $c > 0$, $c = W(c)e^{{W(c)}}$ (the definition, {d.cite('Definition of W')})"
+                 how=f"for $c > 0$, $c = W(c)e^{{W(c)}}$ "
+                     f"(the definition, {d.cite('Definition of W')})"
                      f" and $ve^v \\le 0$ for $v \\le 0$ ({d.cite('w e^w <= 0 for w <= 0')}) "
                      "force $W(c) > 0$; an argument in words from the two steps above, stated "
                      "for every $x > 0$ and cited wherever a sign or a log needs it",

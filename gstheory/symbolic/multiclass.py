@@ -94,7 +94,7 @@ def _dual(d: Derivation) -> None:
     labels = [0, 1]
     p = [[sp.Symbol(f"p_{i + 1}{c + 1}", positive=True) for c in range(K - 1)]
          for i in range(n)]
-    P = [row + [1 - sum(row)] for row in p]
+    P = [[*row, 1 - sum(row)] for row in p]
     al = [sp.Matrix([(1 if c == labels[i] else 0) - P[i][c] for c in range(K)])
           for i in range(n)]
     Phi = [sp.Matrix(K, m, lambda c, k, i=i: sp.Symbol(f"phi_{i + 1}{c + 1}{k + 1}",
@@ -503,7 +503,7 @@ def _sd(d: Derivation) -> None:
     labels = [0, 1]
     p = [[sp.Symbol(f"p_{i + 1}{c + 1}", positive=True) for c in range(K - 1)]
          for i in range(n)]
-    P = [row + [1 - sum(row)] for row in p]
+    P = [[*row, 1 - sum(row)] for row in p]
     al = [[(1 if c == labels[i] else 0) - P[i][c] for c in range(K)] for i in range(n)]
     yh = [[sp.Symbol(f"yhat_{i + 1}{c + 1}", real=True) for c in range(K)] for i in range(n)]
     Lag = sum(entropy(row) for row in P) - sum(al[i][c] * yh[i][c] for i in range(n)

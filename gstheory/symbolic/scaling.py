@@ -99,7 +99,7 @@ def derive() -> Derivation:
               "$dz^*_2/ds_1^2$ is then homogeneous of degree $-1$, so its sign depends on "
               "$(\\delta, s_1^2/s_2^2, \\lambda/s_2^2)$ only.",
               ["Eq. 10's matrix is scale invariant", "Eq. 9's matrix is scale invariant",
-               "The starvation is homogeneous of degree -1 (Eq. 10)"] + keys)
+               "The starvation is homogeneous of degree -1 (Eq. 10)", *keys])
     for k in keys:
         d.result(k.replace("Reduction to two ratios", "Scaling"), k)
     d.implements("gstheory.certificates", "certifies the sign on boxes in "

@@ -122,7 +122,7 @@ def derive() -> Derivation:
            text="At $\\delta = 0$ the system decouples ($c_i = (s_i^2+\\lambda)/\\lambda$):")
     c, root = scalar_root()
     lambert_positivity(d)
-    for i, (ai, ci) in enumerate(((a1, c1), (a2, c2)), start=1):
+    for i, (_ai, _ci) in enumerate(((a1, c1), (a2, c2)), start=1):
         d.step(f"Uncoupled fixed point {i}", sp.log(root) + c * root, 0,
                how=f"`solve(log(alpha) + c*alpha, alpha)` (derivation "
                    f"`lambert-w-fixed-points`), with $c = c_{i}$",

@@ -87,7 +87,7 @@ def derive() -> Derivation:
     d.step("Logit of b", sp.log(bb / (1 - bb)), -u, how="substitute $b = 1/(1+e^{u})$",
            simplifier="expand_log(., force=True)",
            name=Tex("\\log\\frac{b}{1-b}\\Big|_{b = 1/(1+e^u)}"))
-    for i, (ui, si, bi) in enumerate(((u1, s1, b1), (u2, s2, b2)), start=1):
+    for i, (ui, si, _bi) in enumerate(((u1, s1, b1), (u2, s2, b2)), start=1):
         d.solve(f"Uncoupled fixed point {i} in logit coordinates",
                 -ui + si / (lam * (1 + sp.exp(ui))), si,
                 how=f"$\\log\\frac{{b_{i}}}{{1-b_{i}}} + \\frac{{s_{i}^2}}{{\\lambda}}b_{i} = 0$ "
@@ -96,7 +96,8 @@ def derive() -> Derivation:
                                                         [(s1 - s2) / lam, 0]]),
            how="`diff(B, delta)` at 0", name=Tex("B'(0)"))
     pv = sp.Matrix(sp.symbols("alpha_1'(0) alpha_2'(0)"))
-    d.solve("Implicit differentiation: first order", list(e["J0"] * pv + e["B1"] * sp.Matrix([b1, b2])),
+    d.solve("Implicit differentiation: first order",
+            list(e["J0"] * pv + e["B1"] * sp.Matrix([b1, b2])),
             list(pv), how="`solve` $G_\\alpha\\alpha'(0) = -B'(0)b$, $G_\\alpha = "
             "\\operatorname{diag}(1/(b(1-b))) + B(0)$")
     q1, q2 = b1 * (1 - b1), b2 * (1 - b2)

@@ -298,7 +298,8 @@ def _branch(d: Derivation, dynamics: str) -> dict[str, str]:
         mu = sp.Symbol("mu", real=True)
         d.divided_difference(T("Divided difference mu"), link, a1, 1 - a2, mu, dlink,
                              domain=domain, how="$\\mu = \\frac{\\operatorname{logit}(\\alpha_1)"
-                             " - \\operatorname{logit}(1 - \\alpha_2)}{\\alpha_1 - (1 - \\alpha_2)}$,"
+                             " - \\operatorname{logit}(1 - \\alpha_2)}"
+                             "{\\alpha_1 - (1 - \\alpha_2)}$,"
                              " and $\\operatorname{logit}(1 - \\alpha_2) = -\\operatorname{logit}"
                              "(\\alpha_2)$")
         Sw = Tex("\\Sigma", real=True)
@@ -327,7 +328,7 @@ def _branch(d: Derivation, dynamics: str) -> dict[str, str]:
                uses=[T("tau from the sum"), T("Sigma > 0"), T("Divided difference mu")],
                how="$\\tau = \\Sigma/\\mu$ with $\\Sigma, \\mu > 0$")
         pos_uses += [T("tau > 0: alpha_1 + alpha_2 < 1"), T("alpha_1 < 1"), T("alpha_2 < 1")]
-    d.sign(T("R > 0"), R, "positive", via=R_form, uses=[T("R")] + pos_uses,
+    d.sign(T("R > 0"), R, "positive", via=R_form, uses=[T("R"), *pos_uses],
            how="a product of positive factors")
     results = {}
     results["sign"] = d.sign_rule(T("Sign of the starvation"), Z,

@@ -98,7 +98,8 @@ def test_non_orthogonal_U_file_refused(tmp_path, capsys):
 
 def test_human_output_and_subprocess():
     r = subprocess.run([sys.executable, "-m", "gstheory", "solve", "--s2", "36,4", "--lam",
-                        "0.01", "--delta", "0.5"], check=False, capture_output=True, text=True, timeout=60)
+                        "0.01", "--delta", "0.5"], check=False, capture_output=True, text=True,
+                       timeout=60)
     assert r.returncode == 0, r.stderr
     assert "starvation matrix" in r.stdout and "1->2" in r.stdout
     r = subprocess.run([sys.executable, "-m", "gstheory", "solve", "--help"],

@@ -270,7 +270,7 @@ def test_cli_run_and_list(dummy, tmp_path, capsys):
 ])
 def test_cli_bad_input_is_one_line(dummy, tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit) as exc:
-        gst_main(argv + ["--out", str(tmp_path)])
+        gst_main([*argv, "--out", str(tmp_path)])
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err

@@ -22,7 +22,7 @@ from gstheory.empirical.experiments.two_moons import (
 # SD / pos-margin: curvature 6.9x, margin 2.2x, vertical reliance 7.0x (threshold 1.5).
 EXPECTED = (["positive-margin-straight"]
             + [f"{v}-stays-straight" for v in ALL_VARIANTS
-               if v not in ("neg-margin", "pos-margin") + SD_VARIANTS]
+               if v not in ("neg-margin", "pos-margin", *SD_VARIANTS)]
             + [f"{v}-{w}" for v in SD_VARIANTS
                for w in ("curves-boundary", "larger-margin", "uses-vertical-axis")])
 

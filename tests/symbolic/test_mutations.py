@@ -127,9 +127,8 @@ END_TO_END = [
 
 @pytest.mark.parametrize(("name", "target"), END_TO_END)
 def test_a_mutated_rerun_fails(name, target):
-    with mutation(name, target, _flip_claim) as m:
-        with pytest.raises(StepFailed):
-            symbolic.derive(name)
+    with mutation(name, target, _flip_claim) as m, pytest.raises(StepFailed):
+        symbolic.derive(name)
     assert m.applied >= 1
 
 
