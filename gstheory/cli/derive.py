@@ -22,10 +22,8 @@ from typing import Any
 
 import sympy as sp
 
-from gstheory import (
-    proofs,  # type: ignore[attr-defined]  # package-dir mapped
-    symbolic,
-)
+import gstheory.proofs as proofs
+from gstheory import symbolic
 from gstheory.io import atomic_write_text, ensure_writable_dir
 from gstheory.proofs.render import render, render_index, rendered_version, structure
 from gstheory.symbolic.derivation import Derivation, StepFailed
