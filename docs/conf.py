@@ -43,7 +43,9 @@ myst_heading_anchors = 3
 
 autosummary_generate = True
 autosummary_imported_members = False
-autodoc_default_options = {"members": True, "show-inheritance": True}
+autodoc_default_options = {"members": True, "show-inheritance": True,
+                           # re-exports are documented where they are defined, once
+                           "ignore-module-all": True}
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 napoleon_google_docstring = True

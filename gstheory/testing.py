@@ -43,7 +43,8 @@ from .spectrum import Spectrum, coupling_matrix
 LAM_RANGE = (1e-4, 1e2)
 N_FEATURES = st.integers(1, 6)
 STRENGTH_RANGE = (1e-2, 1e3)
-#: Default relative tolerance of :func:`assert_dual_fixed_point` (of max |z*|).
+#: Default relative tolerance of :func:`assert_dual_fixed_point` (relative to
+#: :math:`\max_j |z^*_j|`).
 Z_RTOL = 1e-8
 
 

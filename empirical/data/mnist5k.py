@@ -15,8 +15,8 @@ and its test environment from the test split.
 
 Example::
 
-    >>> ds = load_mnist5k()             # doctest: +SKIP
-    >>> ds.x_train.shape, ds.x_test.shape  # doctest: +SKIP
+    >>> ds = load_mnist5k()
+    >>> ds.x_train.shape, ds.x_test.shape
     ((4000, 28, 28), (1000, 28, 28))
 
 Paper: the real digits of Sec. 4.2 (Table 2, Fig. 3), at 1/12 of the authors' scale.

@@ -344,7 +344,7 @@ def sd_gamma() -> Evidence:
 
 def n_feature_scan(samples: int = 30) -> Evidence:
     """Theorem 2's n-feature remark, convention-free: does the stronger feature of a pair
-    shrink the weaker one's |z*|? Per-pair statistics over three coupling distributions,
+    shrink the weaker one's ``|z*|``? Per-pair statistics over three coupling distributions,
     with the accuracy of the first-order pairwise rule beside them."""
     from ..validity import scan_starvation_magnitude
 

@@ -11,8 +11,7 @@ The renderer belongs to the layer above (``proofs``): the command layer passes i
 (``render=``), so this module never imports upwards.
 
 Example:
-    >>> def render(d):  # any function Derivation -> markdown text
-    ...     return str(d)
+    >>> from gstheory.proofs.render import render  # what the command layer passes
     >>> len(cache_key(render))
     64
 """

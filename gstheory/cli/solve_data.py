@@ -1,4 +1,4 @@
-r"""``gstheory solve --features X.npy --labels y.npy --lam L [--json]``: solve from data.
+r"""Solve the dual problem from data files (``--features`` and ``--labels``).
 
 The linear model with shared features, :math:`\hat y_i = W^Tx_i`, trained with
 cross-entropy and weight decay :math:`\frac\lambda2\|W\|^2` (sum over examples, Eq. 5):
@@ -166,7 +166,7 @@ def _multiclass(X: np.ndarray, y: np.ndarray, K: int, lam: float) -> dict[str, A
 
 
 def execute_data(args: argparse.Namespace) -> int:
-    """Run ``gstheory solve --features ... --labels ...``; returns the exit status."""
+    """Run ``gstheory solve`` on data (``--features``, ``--labels``); return the exit status."""
     _conflicts(args)
     lam = _lam(args.lam)
     X = _load("--features", args.features, 2)

@@ -33,7 +33,7 @@ LOG_CLAMP = 300.0
 class Dynamics(ABC):
     r"""One dual dynamics: link, coordinates and the engine's pieces.
 
-    Class attributes:
+    Attributes:
         name: the command-line name (``"exact"``, ``"taylor"``).
         equation: the paper's equation (``"Eq. 9"``).
         coordinates: the solver coordinates, in words (``"logit"``, ``"log"``).

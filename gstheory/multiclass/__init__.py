@@ -54,8 +54,10 @@ from .spectrum import (
 
 
 def claim_checks(**kwargs: Any) -> dict[str, Any]:
-    """Evidence for the ``multi-class`` claim (see :func:`gstheory.multiclass.claim.
-    claim_checks`; imported lazily: the symbolic level needs SymPy)."""
+    """Evidence for the ``multi-class`` claim.
+
+    See :func:`gstheory.multiclass.claim.claim_checks` (imported lazily: the symbolic
+    level needs SymPy)."""
     from .claim import claim_checks as _cc
     return _cc(**kwargs)
 

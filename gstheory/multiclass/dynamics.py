@@ -54,8 +54,13 @@ def integrate_dual(spectrum: MulticlassSpectrum, lam: Any, *, t_end: float = 100
     r"""Integrate the K-class dual (mirror) gradient ascent from ``p0`` (default uniform).
 
     Arguments:
-        spectrum; lam > 0; t_end > 0; eta > 0 (learning rate); p0 ``(n, K)`` in the open simplex;
-        rtol, atol.
+        spectrum: the multi-class spectrum.
+        lam: weight decay, > 0.
+        t_end: final time, > 0.
+        eta: learning rate, > 0.
+        p0: starting probabilities, shape (n, K), in the open simplex.
+        rtol: relative tolerance of the integrator.
+        atol: absolute tolerance of the integrator.
 
     Returns:
         :class:`DualTrajectory` (Radau, stiff-safe).

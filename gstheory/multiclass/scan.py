@@ -14,7 +14,7 @@ differentiation) and the first-order prediction of ``gstheory derive multiclass`
 Example:
     >>> rows = validity_scan(Ks=(3,), deltas=(-0.1, 0.1), lams=(0.1,))
     >>> sorted(rows[0])[:3]
-    ['K', 'alpha0_sum', 'delta']
+    ['K', 'agrees', 'alpha0_sum']
 """
 
 from __future__ import annotations
