@@ -372,17 +372,32 @@ def multiclass_scan(mp_cells: int = 4) -> Evidence:
     rows = mc.validity_scan(mc.KS, mc.DELTAS, mc.LAMS)
     num = mc._numeric(rows, mp_cells)
 
-    def cell(r: dict[str, Any]) -> Region:
-        return Region({"K": (r["K"], r["K"]), "lambda": (r["lam"], r["lam"]),
-                       "delta": (r["delta"], r["delta"])}, "scanned", 1,
-                      {"d|z2|/ds1^2": r["dz2_ds1"], "alpha0_1 + alpha0_2": r["alpha0_sum"]})
+    def runs(starves: bool) -> tuple[Region, ...]:
+        # one region per run of consecutive grid deltas with the same outcome, per (K, lambda)
+        out = []
+        for key in sorted({(r["K"], r["lam"]) for r in rows}):
+            cells = sorted((r for r in rows if (r["K"], r["lam"]) == key),
+                           key=lambda r: r["delta"])
+            run: list[dict[str, Any]] = []
+            for r in [*cells, None]:
+                if r is not None and r["starves"] == starves:
+                    run.append(r)
+                    continue
+                if run:
+                    out.append(Region({"K": (key[0], key[0]), "lambda": (key[1], key[1]),
+                                       "delta": (run[0]["delta"], run[-1]["delta"])},
+                                      "scanned", len(run),
+                                      {"d|z2|/ds1^2": run[0]["dz2_ds1"],
+                                       "alpha0_1 + alpha0_2": run[0]["alpha0_sum"]}))
+                run = []
+        return tuple(out)
 
-    holds = tuple(cell(r) for r in rows if r["starves"])
-    fails = tuple(cell(r) for r in rows if not r["starves"])
+    holds, fails = runs(True), runs(False)
     ks = sorted({r["K"] for r in rows})
     per_k = "; ".join(f"K={k}: {sum(r['starves'] for r in rows if r['K'] == k)}/"
                       f"{sum(r['K'] == k for r in rows)} cells starve" for k in ks)
-    return Evidence(f"{len(holds)}/{len(rows)} cells starve ({per_k}); mpmath agrees to "
+    starving = sum(r["starves"] for r in rows)
+    return Evidence(f"{starving}/{len(rows)} cells starve ({per_k}); mpmath agrees to "
                     f"{num['mpmath_worst_rel']:.1e} on {num['mpmath_cells']} cells",
                     bounds=(Bound("float64 vs mpmath relative error",
                                   num["mpmath_worst_rel"], 1e-8),),
