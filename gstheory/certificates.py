@@ -55,8 +55,10 @@ whole box), *refuted* (its negation proven on the whole box, with the enclosure 
 or at a verified point of a smallest box) or left *undecided* (budget, depth or time).
 
 Two interval libraries do the arithmetic: ``mpmath`` (:mod:`mpmath.iv`, always available)
-and ``flint`` (python-flint's ``arb`` balls, the optional extra ``certify``); ``auto`` picks
-flint when installed.
+and ``flint`` (python-flint's ``arb`` balls, the optional extra ``certify``). ``auto`` picks
+mpmath: measured on the box delta [0.05, 0.3] x ratio [2, 10] x lambda [0.1, 1] with
+numeric enclosures only, mpmath certified 100% in 11 s and flint 99.96% in 23 s (its box
+budget ran out), for either dynamics.
 
 Example:
     >>> cert = certify_theorem2((0.05, 0.1), (4.0, 5.0), (0.5, 1.0), max_depth=6)
@@ -207,7 +209,7 @@ def flint_available() -> bool:
 def _backend(name: str) -> Any:
     check.choice("backend", name, BACKENDS)
     if name == "auto":
-        name = "flint" if flint_available() else "mpmath"
+        name = "mpmath"  # measured faster here (module docstring)
     if name == "flint":
         if not flint_available():
             raise check.fail("backend", name, "needs python-flint (pip install "
@@ -1028,7 +1030,7 @@ def certify_theorem2(delta: Any, ratio: Any, lam: Any, *, dynamics: str = "exact
             interval arithmetic).
         magnitude: certify the convention-free :math:`\partial|z_2^*|/\partial s_1^2 < 0`
             (wherever :math:`z_2^* \ne 0`) instead of the signed Eq. 16.
-        backend: interval library: ``auto`` (flint when installed), ``mpmath``, ``flint``.
+        backend: interval library: ``auto`` (mpmath, measured faster), ``mpmath``, ``flint``.
         max_depth: bisection depth at which an unresolved box is left undecided (a
             smallest box with a verified counterexample at its centre is refuted).
         max_boxes: budget of boxes examined; max_seconds: budget of time. The rest is
