@@ -280,7 +280,8 @@ def registry(*, results_dir: str | Path | None = "results", preset: str = "quick
               "With Eq. 15 coupling, 0 < delta < 1, s1^2 > s2^2: d|z2*|/d s1^2 < 0 wherever "
               "z2* != 0 (the SVD sign convention cancels).",
               "two features, ridge, s1^2 > s2^2",
-              [*([T("validity-scan", "magnitude certificate",
+              [D("theorem-2-all-orders"),
+               *([T("validity-scan", "magnitude certificate",
                     lambda: C.theorem2_magnitude_certificate(secs), "holds-on-domain")]
                  if certify else []),
                tests_check("tests/test_certificates.py")],
