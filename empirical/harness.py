@@ -12,7 +12,8 @@ PNG figures.
 writes ``out_dir/<experiment>/<preset>/seed-<k>.json`` atomically as seeds finish (a
 resumed run skips the seeds whose file exists with the same configuration), then
 ``result.json`` with the configuration, seeds, versions, device, timings, metrics,
-predictions and figures.
+predictions, figures and the paper's numbers the experiment declares
+(:class:`PaperNumber`).
 
 Experiment modules live in ``empirical/experiments/<name_with_underscores>.py`` and are
 found with :mod:`pkgutil`; nothing needs to be added to a shared list.
@@ -264,6 +265,63 @@ def _jsonable(obj: Any) -> Any:
     return to_jsonable(obj)
 
 
+# --------------------------------------------------------------------------- paper numbers
+@dataclass(frozen=True)
+class PaperNumber:
+    """One number the paper reports for an experiment, and where our runs keep the same
+    quantity per seed (declared once, as data, on the :class:`Experiment`).
+
+    The harness writes these into ``result.json`` (key ``paper_numbers``), and the report
+    sets each beside our per-seed values, which it reads from the same file.
+
+    Attributes:
+        label: the quantity in words (``"ERM test accuracy"``).
+        value: the number as the paper prints it, in ``units``.
+        metric: dotted path in ``result.json`` to our per-seed list of the quantity
+            (``"metrics.methods.ERM.test_acc_per_seed"``).
+        units: the paper's units (``"%"``, ``"nats"``).
+        where: where the paper prints it (``"Table 2"``).
+        scale: factor that turns our values into ``units`` (100 for a fraction shown in
+            percent; default 1).
+        std: the spread the paper prints beside the value (its standard deviation over
+            runs), or ``None`` where it prints none.
+        setting: what the paper measured it on (data set, model, runs).
+
+    Paper: the reported numbers of Table 2, Table 3 and Fig. 3.
+    """
+
+    label: str
+    value: float
+    metric: str
+    units: str
+    where: str
+    scale: float = 1.0
+    std: float | None = None
+    setting: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("label", "metric", "where"):
+            v = getattr(self, name)
+            if not isinstance(v, str) or not v.strip():
+                raise check.fail(name, v, "must be a non-empty string")
+        if any(not part for part in self.metric.split(".")):
+            raise check.fail("metric", self.metric, "must be a dotted path of keys "
+                             "(e.g. metrics.methods.ERM.test_acc_per_seed)")
+        for name in ("units", "setting"):
+            if not isinstance(getattr(self, name), str):
+                raise check.fail(name, getattr(self, name), "must be a string")
+        object.__setattr__(self, "value", check.finite_scalar("value", self.value))
+        object.__setattr__(self, "scale", check.positive("scale", self.scale))
+        if self.std is not None:
+            object.__setattr__(self, "std", check.nonnegative("std", self.std))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (what ``result.json`` holds under ``paper_numbers``)."""
+        return {"label": self.label, "value": self.value, "std": self.std,
+                "units": self.units, "where": self.where, "metric": self.metric,
+                "scale": self.scale, "setting": self.setting}
+
+
 # --------------------------------------------------------------------------- experiments
 class Experiment:
     """Base class of an experiment; subclass it and decorate with :func:`register`.
@@ -278,6 +336,10 @@ class Experiment:
             keep it small; ``None``: all at once).
         needs_torch: ``False`` for numpy-only experiments: they run on the CPU, get the
             string ``"cpu"`` as device, and do not pay for importing torch.
+        paper_numbers: the numbers the paper reports for this experiment, each with the
+            per-seed metric of ours it compares with (:class:`PaperNumber`; default none,
+            e.g. for the toy figures). Written into ``result.json``; the report shows
+            them as a paper-vs-ours table.
     """
 
     name: str = ""
@@ -286,6 +348,7 @@ class Experiment:
     presets: ClassVar[dict[str, Any]] = {}
     seed_chunk: int | None = 1
     needs_torch: bool = True
+    paper_numbers: ClassVar[tuple[PaperNumber, ...]] = ()
 
     def data_digest(self, config: Any) -> str | None:
         """sha256 of the data ``config`` reads (part of the resume fingerprint), or
@@ -326,12 +389,21 @@ def register(cls: type[Experiment]) -> type[Experiment]:
     """Class decorator: add an experiment to the registry (validating its declaration).
 
     Raises:
-        ValueError: no name, a preset missing or not a dataclass, or the name already
+        ValueError: no name, a preset missing or not a dataclass, ``paper_numbers`` not
+            a tuple of :class:`PaperNumber` with distinct labels, or the name already
             taken by a different class.
     """
     name = getattr(cls, "name", "")
     if not isinstance(name, str) or not name:
         raise ValueError(f"experiment class {cls.__name__}: must set a non-empty `name`")
+    numbers = cls.paper_numbers
+    if not isinstance(numbers, tuple) or \
+            not all(isinstance(n, PaperNumber) for n in numbers):
+        raise ValueError(f"experiment {name!r}: paper_numbers must be a tuple of "
+                         "PaperNumber")
+    labels = [n.label for n in numbers]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"experiment {name!r}: paper_numbers repeat a label")
     missing = [p for p in REQUIRED_PRESETS if p not in cls.presets]
     if missing:
         raise ValueError(f"experiment {name!r}: missing preset(s) {', '.join(missing)} "
@@ -546,6 +618,7 @@ class RunResult:
     figures: list
     path: Path
     per_seed: dict = field(default_factory=dict, repr=False)
+    paper_numbers: list = field(default_factory=list)
 
     @property
     def all_confirmed(self) -> bool:
@@ -567,7 +640,8 @@ class RunResult:
                 "metrics": self.metrics,
                 "predictions": [p.to_dict() for p in self.predictions],
                 "all_confirmed": self.all_confirmed,
-                "figures": [str(f) for f in self.figures]}
+                "figures": [str(f) for f in self.figures],
+                "paper_numbers": [_jsonable(n) for n in self.paper_numbers]}
 
 
 def _seed_list(seeds: int | Sequence[int] | None, default: int) -> list[int]:
@@ -772,7 +846,7 @@ def _run_locked(exp: Experiment, name: str, preset: str, config: Any, seed_list:
         experiment=name, preset=preset, config=cfg,
         seeds=seed_list, device=device_info(dev), versions=versions(), timings=timings,
         metrics=metrics, predictions=preds, figures=figs, path=run_dir / RESULT_FILE,
-        per_seed=ordered)
+        per_seed=ordered, paper_numbers=[n.to_dict() for n in exp.paper_numbers])
     write_json_atomic(result.path, result.to_dict())
     return result
 
@@ -808,7 +882,8 @@ def compute_chunk(exp: Experiment, name: str, preset: str, config: Any, chunk: l
 
 
 __all__ = [
-    "MAX_SEEDS", "Config", "DivergenceError", "Experiment", "Prediction", "RunResult",
+    "MAX_SEEDS", "Config", "DivergenceError", "Experiment", "PaperNumber", "Prediction",
+    "RunResult",
     "apply_overrides", "compute_chunk", "config_fingerprint", "default_threads",
     "discover", "diverged", "ensure_writable", "get", "get_config", "names", "parse_set",
     "preset_names", "progress", "register", "resolve_device", "resolve_numpy_device",

@@ -165,6 +165,202 @@ def n_feature_figure(scan: Any, out: Path) -> Path:
     return _savefig(fig, out)
 
 
+# --------------------------------------------------------------------------- paper vs ours
+@dataclass(frozen=True)
+class PaperRow:
+    """One row of an experiment's paper-vs-ours table: a number the paper reports and our
+    per-seed values of the same quantity, both in the paper's units.
+
+    Attributes:
+        label: the quantity; where: where the paper prints it; units: the paper's units;
+        setting: what the paper measured it on; paper: the paper's value; paper_std: the
+        spread it prints (``None``: none); values: ours, one per seed (empty: the run
+        did not measure it); metric: the path of ours in ``result.json``.
+
+    Paper: the reported numbers of Table 2, Table 3 and Fig. 3.
+    """
+
+    label: str
+    where: str
+    units: str
+    setting: str
+    paper: float
+    paper_std: float | None
+    values: tuple[float, ...]
+    metric: str
+
+    @property
+    def n(self) -> int:
+        """How many seeds measured it."""
+        return len(self.values)
+
+    @property
+    def mean(self) -> float | None:
+        """Mean of ours over seeds (``None``: not measured)."""
+        return float(np.mean(self.values)) if self.values else None
+
+    @property
+    def std(self) -> float | None:
+        """Sample standard deviation (``ddof = 1``) of ours over seeds (``None`` with
+        fewer than two seeds)."""
+        return float(np.std(self.values, ddof=1)) if len(self.values) >= 2 else None
+
+
+def lookup(doc: Any, path: str) -> Any:
+    """The value at dotted ``path`` (``"metrics.methods.ERM.test_acc_per_seed"``) in a
+    nested dict, or ``None`` where a key is missing.
+
+    Paper: none (reads a result file; no equation).
+    """
+    cur = doc
+    for key in path.split("."):
+        if not isinstance(cur, dict) or key not in cur:
+            return None
+        cur = cur[key]
+    return cur
+
+
+def _numbers(values: Any) -> list[float] | None:
+    """``values`` as floats when it is a non-empty list of finite real numbers."""
+    if not isinstance(values, (list, tuple)) or not values:
+        return None
+    if not all(isinstance(v, (int, float, np.integer, np.floating))
+               and not isinstance(v, bool) and np.isfinite(v) for v in values):
+        return None
+    return [float(v) for v in values]
+
+
+def paper_rows(record: dict[str, Any]) -> list[PaperRow]:
+    """The paper-vs-ours rows of one experiment's record (the keys of its
+    ``result.json``: ``paper_numbers`` declared by the experiment, ``metrics`` holding
+    our per-seed lists); ours are scaled into the paper's units. No declared numbers:
+    no rows.
+
+    Paper: the reported numbers of Table 2, Table 3 and Fig. 3.
+    """
+    rows = []
+    for d in record.get("paper_numbers") or []:
+        ours = _numbers(lookup(record, str(d.get("metric", ""))))
+        scale = float(d.get("scale", 1.0))
+        std = d.get("std")
+        rows.append(PaperRow(
+            label=str(d.get("label", "")), where=str(d.get("where", "")),
+            units=str(d.get("units", "")), setting=str(d.get("setting", "")),
+            paper=float(d["value"]), paper_std=None if std is None else float(std),
+            values=tuple(v * scale for v in ours or ()), metric=str(d.get("metric", ""))))
+    return rows
+
+
+def _with_units(text: str, units: str) -> str:
+    return f"{text} {units}" if units else text
+
+
+def _paper_cells(r: PaperRow) -> tuple[str, str, str, str]:
+    """(quantity, paper, ours, per-seed values) as shown in the table."""
+    paper = f"{r.paper:g}" + (f" \u00b1 {r.paper_std:g}" if r.paper_std is not None else "")
+    paper = _with_units(paper, r.units) + f" ({r.where})"
+    if r.mean is None:
+        ours = f"not measured by this run (`{r.metric}`)"
+        seeds = ""
+    else:
+        ours = f"{r.mean:.4g}" + (f" \u00b1 {r.std:.2g}" if r.std is not None else "")
+        ours = _with_units(ours, r.units) + f" (n = {r.n})"
+        seeds = ", ".join(f"{v:.4g}" for v in r.values)
+    return r.label, paper, ours, seeds
+
+
+_TABLE_HEAD = ("quantity", "paper", "ours: mean \u00b1 sample std over seeds (n)",
+               "ours per seed")
+
+
+def _table_note(rows: Sequence[PaperRow]) -> str:
+    settings = list(dict.fromkeys(r.setting for r in rows if r.setting))
+    where = f" The paper's setting: {'; '.join(settings)}." if settings else ""
+    return ("Paper vs ours, in the paper's units; ours are this run's per-seed values "
+            "(sample std, ddof = 1)." + where)
+
+
+_Quantity = tuple[str, str, list[float], float | None, float | None]
+
+
+def _spread_quantities(record: dict[str, Any]) -> list[_Quantity]:
+    """(label, units, per-seed values, paper value, paper std) of every quantity with at
+    least two seeds: the paper-vs-ours rows, else the predictions' per-seed evidence."""
+    out: list[_Quantity] = [(r.label, r.units, list(r.values), r.paper, r.paper_std)
+                            for r in paper_rows(record) if r.n >= 2]
+    if out:
+        return out
+    for p in record.get("predictions") or []:
+        for k, v in (p.get("evidence") or {}).items():
+            vals = _numbers(v)
+            if (k == "per_seed" or k.endswith("_per_seed")) and vals and len(vals) >= 2:
+                out.append((f"{p.get('name', '')}: {k}", "", vals, None, None))
+    return out
+
+
+def seed_spread_figure(record: dict[str, Any], out: Path) -> tuple[str, Path] | None:
+    """Error bars over seeds of one experiment: per quantity, our mean +- 1 sample
+    standard deviation (``ddof = 1``) with the seeds as dots, and the paper's value as a
+    marker beside it where the experiment declares one; one panel per unit.
+
+    Returns:
+        ``(caption, path)``, or ``None`` when the run has fewer than two seeds or no
+        quantity with a per-seed value for each of at least two seeds.
+
+    Paper: the reported numbers of Table 2, Table 3 and Fig. 3.
+    """
+    seeds = record.get("seeds") or []
+    if len(seeds) < 2:
+        return None
+    qs = _spread_quantities(record)
+    if not qs:
+        return None
+    plt = _plt()
+    units = list(dict.fromkeys(q[1] for q in qs))
+    groups = [[q for q in qs if q[1] == u] for u in units]
+    widths = [max(3.2, 0.75 * len(g) + 1.6) for g in groups]
+    fig, axes = plt.subplots(1, len(groups), figsize=(sum(widths), 4.4), squeeze=False,
+                             constrained_layout=True, width_ratios=widths)
+    any_paper = False
+    for ax, u, g in zip(axes[0], units, groups):
+        for i, (_, _, vals, paper, paper_std) in enumerate(g):
+            a = np.asarray(vals)
+            off = 0.15 if paper is not None else 0.0
+            ax.plot(np.full(a.size, i - off - 0.12), a, ".", color="0.5", ms=5, zorder=1)
+            ax.errorbar(i - off, a.mean(), yerr=a.std(ddof=1), fmt="o", color="C0",
+                        capsize=4, zorder=2)
+            if paper is not None:
+                any_paper = True
+                ax.errorbar(i + off, paper, yerr=paper_std, fmt="D", color="C3",
+                            capsize=3, zorder=2)
+        ax.set_xticks(range(len(g)))
+        ax.set_xticklabels([q[0] for q in g], rotation=35, ha="right",
+                           rotation_mode="anchor", fontsize=8)
+        ax.set_xlim(-0.6, len(g) - 0.4)
+        ax.set_ylabel(u or "value")
+        ax.grid(True, axis="y", alpha=0.3)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color="C0", marker="o", ls="",
+                      label="ours: mean \u00b1 1 sample std"),
+               Line2D([], [], color="0.5", marker=".", ls="", label="ours: each seed")]
+    if any_paper:
+        handles.append(Line2D([], [], color="C3", marker="D", ls="",
+                              label="paper (\u00b1 its printed std)"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8)
+    fig.suptitle(f"{record.get('name', '')}: spread over {len(seeds)} seeds", fontsize=10)
+    path = _savefig(fig, out)
+    what = (f"the {len(qs)} quantities of the paper-vs-ours table" if any_paper else
+            "the per-seed evidence of the predictions: " + ", ".join(q[0] for q in qs))
+    caption = (f"{record.get('name', '')} ({record.get('paper_ref', '')}), preset "
+               f"{record.get('preset')}: {what}, one panel per unit. Blue: our mean over "
+               f"n = {len(seeds)} seeds with error bars of \u00b11 sample standard deviation "
+               "(ddof = 1); grey dots: the seeds"
+               + ("; red diamond beside it: the paper's value (its bar: the paper's "
+                  "printed std, where given)" if any_paper else "") + ".")
+    return caption, path
+
+
 # --------------------------------------------------------------------------- document
 @dataclass
 class ReportData:
@@ -174,8 +370,11 @@ class ReportData:
         title: heading; preset: experiments' preset; claims: the registry;
         validity: name -> JSON-ready summary; figures: list of (caption, path) of the
         validity maps; experiments: list of dicts with name, preset, predictions, figures,
-        seconds, error; derivations: records of ``gstheory derive``; timings: step ->
-        seconds; notes: free lines.
+        seconds, error, and from the run's ``result.json`` seeds, config, metrics and
+        paper_numbers (shown as a paper-vs-ours table, :func:`paper_rows`), and
+        spread_figure, ``(caption, path)`` of :func:`seed_spread_figure`;
+        derivations: records of ``gstheory derive``; timings: step -> seconds; notes:
+        free lines.
     """
 
     title: str
@@ -325,6 +524,15 @@ def render_markdown(data: ReportData, base: Path) -> str:
                              f"{'reproduced' if pc.get('confirmed') else 'not reproduced'}"
                              f" ({_short(round_sig(pc.get('value')))})")
             L.append("")
+            rows = paper_rows(e)
+            if rows:
+                L += [_table_note(rows), "", "| " + " | ".join(_TABLE_HEAD) + " |",
+                      "| --- | --- | --- | --- |"]
+                L += ["| " + " | ".join(_paper_cells(r)) + " |" for r in rows] + [""]
+            sf = e.get("spread_figure")
+            if sf:
+                cap, path = sf
+                L += [f"![{cap}]({os.path.relpath(path, base)})", "", f"*{cap}*", ""]
             for f in e.get("figures", []):
                 cap = _figure_caption(e, f)
                 L += [f"![{cap}]({os.path.relpath(f, base)})", "", f"*{cap}*", ""]
@@ -451,6 +659,17 @@ def render_html(data: ReportData) -> str:
                          f"</span> <code>{e(p['name'])}</code>{e(own)}: {e(p['statement'])} "
                          f"<small>({e(ev)})</small>{beside}</li>")
             H.append("</ul>")
+            rows = paper_rows(x)
+            if rows:
+                H.append(f"<p>{e(_table_note(rows))}</p><table><tr>"
+                         + "".join(f"<th>{e(h)}</th>" for h in _TABLE_HEAD) + "</tr>")
+                for r in rows:
+                    H.append("<tr>" + "".join(f"<td>{e(c).replace('`', '')}</td>"
+                                              for c in _paper_cells(r)) + "</tr>")
+                H.append("</table>")
+            sf = x.get("spread_figure")
+            if sf and Path(sf[1]).exists():
+                H.append(_img(Path(sf[1]), str(sf[0])))
             for f in x.get("figures", []):
                 if Path(f).suffix.lower() == ".png" and Path(f).exists():
                     H.append(_img(Path(f), _figure_caption(x, f)))

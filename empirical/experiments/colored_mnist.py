@@ -47,7 +47,15 @@ from gstheory.empirical.data.colored import (
     probe_inputs,
 )
 from gstheory.empirical.data.idx import DATASETS, load_dataset
-from gstheory.empirical.harness import Config, Experiment, Prediction, diverged, progress, register
+from gstheory.empirical.harness import (
+    Config,
+    Experiment,
+    PaperNumber,
+    Prediction,
+    diverged,
+    progress,
+    register,
+)
 from gstheory.empirical.hparams import OneOf, Range, Text, count, positive, unit
 from gstheory.empirical.methods import make_method
 from gstheory.io import save_figure
@@ -306,6 +314,47 @@ def _train(config, method_name, data, seed, device) -> dict:
     return out
 
 
+#: The paper's setting of Table 2 and of the Fig. 3 probes.
+_TABLE2 = "Colored MNIST (digits), MLP, mean (std) over 10 runs"
+_FIG3 = "Colored MNIST (digits), one trained model per method, constant blank"
+
+
+def _table2(label: str, method: str, key: str, value: float, std: float) -> PaperNumber:
+    return PaperNumber(label, value, f"metrics.methods.{method}.{key}_per_seed", "%",
+                       "Table 2", scale=100.0, std=std, setting=_TABLE2)
+
+
+def _fig3(label: str, method: str, probe: str, key: str, value: float) -> PaperNumber:
+    pct = key == "acc"
+    return PaperNumber(label, value,
+                       f"metrics.methods.{method}.probes_per_seed.constant.{probe}.{key}",
+                       "%" if pct else "nats", "Fig. 3, Sec. 4.3 text",
+                       scale=100.0 if pct else 1.0, setting=_FIG3)
+
+
+#: Table 2 (train / test accuracy, mean and std over 10 runs) and the Fig. 3 probe
+#: values the paper's text quotes (Sec. 4.3). Paper: Table 2, Fig. 3.
+PAPER_NUMBERS = (
+    _table2("ERM test accuracy", "ERM", "test_acc", 23.7, 0.8),
+    _table2("SD test accuracy", "SD", "test_acc", 68.4, 1.2),
+    _table2("IRM test accuracy", "IRM", "test_acc", 67.1, 1.4),
+    _table2("V-REx test accuracy", "VREx", "test_acc", 68.7, 0.9),
+    _table2("oracle (grayscale) test accuracy", "oracle", "test_acc", 73.0, 0.4),
+    _table2("ERM train accuracy", "ERM", "train_acc", 91.1, 0.4),
+    _table2("SD train accuracy", "SD", "train_acc", 70.0, 0.9),
+    _table2("IRM train accuracy", "IRM", "train_acc", 70.5, 0.6),
+    _table2("V-REx train accuracy", "VREx", "train_acc", 71.5, 1.0),
+    _table2("oracle (grayscale) train accuracy", "oracle", "train_acc", 73.5, 0.2),
+    _fig3("ERM colored-digit accuracy", "ERM", "colored-digit", "acc", 23.9),
+    _fig3("SD colored-digit accuracy", "SD", "colored-digit", "acc", 67.2),
+    _fig3("ERM colored-blank accuracy", "ERM", "colored-blank", "acc", 9.4),
+    _fig3("SD colored-blank accuracy", "SD", "colored-blank", "acc", 9.4),
+    _fig3("IRM colored-blank accuracy", "IRM", "colored-blank", "acc", 49.6),
+    _fig3("ERM colored-blank entropy", "ERM", "colored-blank", "entropy", 0.00),
+    _fig3("SD colored-blank entropy", "SD", "colored-blank", "entropy", 0.41),
+)
+
+
 @register
 class ColoredMnist(Experiment):
     name = "colored-mnist"
@@ -314,6 +363,7 @@ class ColoredMnist(Experiment):
                    "(authors' annealing), IRM and V-REx are not")
     presets = PRESETS
     seed_chunk = 1
+    paper_numbers = PAPER_NUMBERS
 
     def data_digest(self, config):
         return load_dataset(config.dataset, config.data_dir).sha256
@@ -354,6 +404,10 @@ class ColoredMnist(Experiment):
                 entry["probes"] = {
                     blank: {probe: {k: float(np.mean([r["probes"][blank][probe][k]
                                                       for r in rs]))
+                                    for k in ("acc", "entropy")} for probe in PROBES}
+                    for blank in BLANKS}
+                entry["probes_per_seed"] = {
+                    blank: {probe: {k: [float(r["probes"][blank][probe][k]) for r in rs]
                                     for k in ("acc", "entropy")} for probe in PROBES}
                     for blank in BLANKS}
             metrics["methods"][m] = entry

@@ -30,6 +30,7 @@ from gstheory.report import (
     error_curves_figure,
     lam_dependence_figure,
     n_feature_figure,
+    seed_spread_figure,
     sign_map_figure,
     write_report,
 )
@@ -134,8 +135,11 @@ def _scans(preset: str, fig_dir: Path, maps_out: dict[str, Any] | None = None
 
 
 def _experiments(names: list[str], preset: str, out: Path, device: str,
-                 progress: bool = True, threads: int | None = None
-                 ) -> list[dict[str, Any]]:
+                 progress: bool = True, threads: int | None = None,
+                 fig_dir: Path | None = None) -> list[dict[str, Any]]:
+    """Run each experiment; its record holds what its ``result.json`` holds (seeds,
+    configuration, metrics, the paper's numbers) and, with ``fig_dir``, the error-bar
+    figure over seeds (:func:`gstheory.report.seed_spread_figure`)."""
     from gstheory.empirical import harness
 
     records = []
@@ -149,11 +153,16 @@ def _experiments(names: list[str], preset: str, out: Path, device: str,
         try:
             res = harness.run_experiment(name, preset=preset, out_dir=out, device=dev,
                                          progress=progress, threads=threads)
-            rec.update(predictions=[p.to_dict() for p in res.predictions],
-                       figures=[str(f) for f in res.figures], config=res.config,
-                       seeds=list(res.seeds))
+            doc = json.loads(res.path.read_text())
+            rec.update(predictions=doc["predictions"], figures=doc["figures"],
+                       config=doc["config"], seeds=doc["seeds"], metrics=doc["metrics"],
+                       paper_numbers=doc.get("paper_numbers", []))
         except Exception as exc:
             rec["error"] = f"{type(exc).__name__}: {exc}"
+        if fig_dir is not None and not rec.get("error"):
+            sf = seed_spread_figure(rec, fig_dir / f"{name}-seed-spread.png")
+            if sf is not None:
+                rec["spread_figure"] = (sf[0], str(sf[1]))
         rec["seconds"] = time.perf_counter() - t0
         records.append(rec)
     return records
@@ -241,7 +250,8 @@ def execute(args: argparse.Namespace) -> int:
         elif step == "experiments" and exp_names:
             _say(f"experiments at preset {args.preset}: {', '.join(exp_names)}")
             experiments = _experiments(exp_names, args.preset, results, args.device,
-                                       progress=show, threads=threads)
+                                       progress=show, threads=threads,
+                                       fig_dir=out / "figures")
         elif step == "claims":
             _say("claims registry (verify)")
             # derivation checks: SymPy records (cached under the sources' hash) compared

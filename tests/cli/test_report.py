@@ -65,3 +65,30 @@ def test_report_says_an_experiment_did_not_run(capsys, tmp_path, monkeypatch):
     assert out["claims"]["exp:minority-groups"] == "not-checked"
     md = (tmp_path / "report.md").read_text()
     assert "did not run" in md and "every check came out as expected" not in md
+
+
+def test_experiment_records_read_result_json_and_get_error_bars(tmp_path, monkeypatch):
+    """An experiment run by the report carries its result.json's paper numbers and
+    per-seed metrics, and (with several seeds) an error-bar figure file that is a PNG;
+    a single-seed run gets none."""
+    from gstheory.cli.report import _experiments
+    from gstheory.empirical import harness
+    from gstheory.report import paper_rows
+    from tests.empirical.test_harness import DummyWithPaper
+
+    harness.discover()
+    monkeypatch.setitem(harness._REGISTRY, DummyWithPaper.name, DummyWithPaper())
+    [rec] = _experiments([DummyWithPaper.name], "quick", tmp_path / "results", "cpu",
+                         progress=False, threads=1, fig_dir=tmp_path / "figures")
+    doc = json.loads((tmp_path / "results" / DummyWithPaper.name / "quick"
+                      / "result.json").read_text())
+    assert rec["paper_numbers"] == doc["paper_numbers"] and rec["seeds"] == doc["seeds"]
+    assert paper_rows(rec)[0].values == pytest.approx(
+        [v * DummyWithPaper.paper_numbers[0].scale for v in doc["metrics"]["value_per_seed"]])
+    caption, path = rec["spread_figure"]
+    with open(path, "rb") as fh:
+        assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert f"n = {len(doc['seeds'])}" in caption
+    [one] = _experiments([DummyWithPaper.name], "smoke", tmp_path / "results", "cpu",
+                         progress=False, threads=1, fig_dir=tmp_path / "figures1")
+    assert len(one["seeds"]) == 1 and "spread_figure" not in one

@@ -395,3 +395,67 @@ def test_progress_in_a_log_is_plain_lines(capsys):
     err = capsys.readouterr().err
     assert err.splitlines()[0] == "[gstheory] stage: 3 steps"
     assert "\r" not in err and "\x1b" not in err and "done in" in err
+
+
+# --------------------------------------------------------------------------- paper numbers
+class DummyWithPaper(Dummy):
+    name = "dummy-paper-test"
+    paper_numbers = (
+        harness.PaperNumber("value", 12.5, "metrics.value_per_seed", "%", "Table 0",
+                            scale=100.0, std=0.5, setting="a toy"),
+        harness.PaperNumber("never measured", 3.0, "metrics.absent_per_seed", "", "Fig. 0"),
+    )
+
+    def summarize(self, config, per_seed):
+        out = super().summarize(config, per_seed)
+        out["value_per_seed"] = [r["value"] for r in per_seed.values()]
+        return out
+
+
+def test_paper_numbers_validate_and_register():
+    with pytest.raises(ValueError, match="value"):
+        harness.PaperNumber("x", float("nan"), "metrics.a", "%", "Table 2")
+    with pytest.raises(ValueError, match="metric"):
+        harness.PaperNumber("x", 1.0, "metrics..a", "%", "Table 2")
+    with pytest.raises(ValueError, match="scale"):
+        harness.PaperNumber("x", 1.0, "metrics.a", "%", "Table 2", scale=0.0)
+    with pytest.raises(ValueError, match="std"):
+        harness.PaperNumber("x", 1.0, "metrics.a", "%", "Table 2", std=-1.0)
+    n = harness.PaperNumber("x", 1.0, "metrics.a", "%", "Table 2")
+
+    class Listed(Dummy):
+        name = "listed-paper-numbers"
+        paper_numbers = [n]  # type: ignore[assignment]  # noqa: RUF012
+    with pytest.raises(ValueError, match="tuple of PaperNumber"):
+        harness.register(Listed)
+
+    class Repeated(Dummy):
+        name = "repeated-paper-numbers"
+        paper_numbers = (n, n)
+    with pytest.raises(ValueError, match="repeat a label"):
+        harness.register(Repeated)
+
+
+def test_result_json_carries_paper_numbers_the_report_reads(dummy, tmp_path, monkeypatch):
+    """The declared numbers reach result.json; the core report, reading only that file,
+    puts numpy's mean and sample std of the seed files' values beside them."""
+    from gstheory.report import paper_rows
+
+    monkeypatch.setitem(harness._REGISTRY, DummyWithPaper.name, DummyWithPaper())
+    res = harness.run_experiment(DummyWithPaper.name, preset="quick", device="cpu",
+                                 out_dir=tmp_path, progress=False, figures=False)
+    doc = json.loads(res.path.read_text())
+    assert doc["paper_numbers"] == [p.to_dict() for p in DummyWithPaper.paper_numbers]
+    seed_values = np.array([json.loads((res.path.parent / f"seed-{s}.json").read_text())
+                            ["result"]["value"] for s in doc["seeds"]])
+    measured, absent = paper_rows(doc)
+    declared = DummyWithPaper.paper_numbers[0]
+    assert measured.paper == declared.value and measured.paper_std == declared.std
+    assert measured.n == len(doc["seeds"]) >= 2
+    assert measured.mean == pytest.approx(np.mean(seed_values) * declared.scale)
+    assert measured.std == pytest.approx(np.std(seed_values * declared.scale, ddof=1))
+    assert absent.n == 0
+    # an experiment that declares none writes an empty list
+    plain = harness.run_experiment(dummy, preset="quick", device="cpu", out_dir=tmp_path,
+                                   progress=False, figures=False)
+    assert json.loads(plain.path.read_text())["paper_numbers"] == []

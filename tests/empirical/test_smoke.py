@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from gstheory.empirical import harness
@@ -25,3 +26,13 @@ def test_smoke(name, tmp_path):
         assert (res.path.parent / f"seed-{s}.json").is_file()
     for f in doc["figures"]:
         assert f.endswith(".png")
+    # every number the experiment declares from the paper names a per-seed list of ours
+    # (one finite value per seed) in this result.json
+    from gstheory.report import lookup
+
+    declared = harness.get(name).paper_numbers
+    assert doc["paper_numbers"] == [n.to_dict() for n in declared]
+    for n in declared:
+        values = lookup(doc, n.metric)
+        assert isinstance(values, list) and len(values) == len(doc["seeds"]), n.metric
+        assert all(isinstance(v, float) and np.isfinite(v) for v in values), n.metric
