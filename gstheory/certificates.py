@@ -75,16 +75,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import mpmath
+import numpy as np
 from mpmath.ctx_iv import MPIntervalContext
 
 from . import validation as check
+from .dual import assemble_system
+from .dynamics import NAMES, Dynamics, as_dynamics
+from .solvers.newton import newton
+from .spectrum import eq15, eq15_gram
 
 #: Working precision (bits) of the interval arithmetic: far beyond float64 so that the
 #: enclosures' widths come from the parameter box, not from rounding.
 PRECISION_BITS = 113
 #: Epsilon-inflation attempts of the Krawczyk test before a box counts as not enclosed.
 KRAWCZYK_ATTEMPTS = 8
-#: Damped Newton iterations for the point estimate at a box centre.
+#: Iteration cap of the high-precision polish (:func:`mpmath.findroot`).
 NEWTON_MAX_ITER = 200
 #: Default limits of the bisection.
 DEFAULT_MAX_DEPTH = 40
@@ -96,7 +101,8 @@ DELTA_RANGE = (-0.99, 0.99)
 RATIO_RANGE = (1e-4, 1e4)
 LAM_RANGE = (1e-6, 1e4)
 
-DYNAMICS = ("exact", "taylor")
+#: The dynamics a certificate handles (every registered one).
+DYNAMICS = NAMES
 STATUSES = ("certified", "refuted", "undecided")
 STATEMENTS = {"signed": "d z2*/d s1^2 < 0", "magnitude": "d|z2*|/d s1^2 < 0 where z2* != 0"}
 BACKENDS = ("auto", "mpmath", "flint")
@@ -135,6 +141,11 @@ class _MpmathBackend:
         if not self.lo(x) > 0:
             raise ValueError("log of an interval reaching 0")
         return self.ctx.log(x)
+
+    def log1p(self, x: Any) -> Any:
+        if not self.lo(x) > -1:
+            raise ValueError("log1p of an interval reaching -1")
+        return self.ctx.log1p(x)
 
     def sqrt(self, x: Any) -> Any:
         return self.ctx.sqrt(x)
@@ -184,6 +195,11 @@ class _FlintBackend:
         if not x > 0:
             raise ValueError("log of an interval reaching 0")
         return x.log()
+
+    def log1p(self, x: Any) -> Any:
+        if not x > -1:
+            raise ValueError("log1p of an interval reaching -1")
+        return x.log1p()
 
     def sqrt(self, x: Any) -> Any:
         return x.sqrt()
@@ -385,16 +401,13 @@ class Certificate:
 
 
 # --------------------------------------------------------------------------- equations
-# Written once, generic over a context ``ctx`` with exp/log/sqrt (a backend for boxes,
-# mpmath.mp or _FloatContext for points).
+# Written once, generic over a context ``ctx`` with exp/log/log1p/sqrt (a backend for
+# boxes, mpmath.mp or _FloatContext for points) and over the dynamics (its link pieces,
+# :mod:`gstheory.dynamics`); Eq. 15's Gram matrix is :func:`gstheory.spectrum.eq15_gram`.
 
 def _gram(ctx: Any, delta: Any, ratio: Any) -> tuple[Any, Any, Any, Any]:
-    r"""``c, G11, G12, G22`` of :math:`G = U S^2 U^T` (Eq. 15, :math:`s_2^2 = 1`), written
-    with :math:`c^2 = 1 - \delta^2` to limit interval dependency. Tested against
-    :func:`gstheory.spectrum.coupling_matrix` (the core's Eq. 15)."""
-    d2 = delta * delta
-    c = ctx.sqrt(1 - d2)
-    return c, ratio + d2 * (1 - ratio), c * delta * (ratio - 1), 1 + d2 * (ratio - 1)
+    """Eq. 15's ``c, G11, G12, G22`` with :math:`s_2^2 = 1` in context ``ctx``."""
+    return eq15_gram(delta, ratio, 1, ctx.sqrt)
 
 
 def _alphas(ctx: Any, y: list[Any], lam: Any) -> tuple[Any, Any]:
@@ -403,50 +416,50 @@ def _alphas(ctx: Any, y: list[Any], lam: Any) -> tuple[Any, Any]:
     return a2 * ctx.exp(y[0]), a2
 
 
-def _residual(ctx: Any, y: list[Any], p: tuple[Any, Any, Any], dynamics: str) -> list[Any]:
-    r"""The fixed-point equations in :math:`y = (\log(\alpha_1/\alpha_2),
-    \log(\alpha_2/\ell))`: exact (Eq. 9) :math:`\log(1-\alpha) - \log\alpha - G\alpha/\ell`,
-    Taylor (Eq. 10) :math:`\log\alpha + \alpha + G\alpha/\ell`."""
+def _shift(dyn: Dynamics, a: Any) -> Any:
+    r"""The dynamics' identity in ``A`` applied to :math:`\alpha` (Taylor: :math:`\alpha`;
+    skipped where it is 0, which saves interval operations)."""
+    return dyn.identity_in_M * a if dyn.identity_in_M else 0
+
+
+def _residual(ctx: Any, y: list[Any], p: tuple[Any, Any, Any], dyn: Dynamics) -> list[Any]:
+    r"""The fixed-point equations :math:`\operatorname{link}(\alpha) - A\alpha = 0` in
+    :math:`y = (\log(\alpha_1/\alpha_2), \log(\alpha_2/\ell))`: Eq. 9
+    :math:`\log(1-\alpha) - \log\alpha - G\alpha/\ell`, Eq. 10
+    :math:`-\log\alpha - \alpha - G\alpha/\ell`; each is decreasing in its own
+    :math:`\log\alpha_i`."""
     delta, ratio, lam = p
     _, g11, g12, g22 = _gram(ctx, delta, ratio)
-    a1, a2 = _alphas(ctx, y, lam)
-    e1, e2 = ctx.exp(y[0]), ctx.exp(y[1])
+    a = _alphas(ctx, y, lam)
     loglam = ctx.log(lam)
-    x1 = loglam + y[0] + y[1]
-    x2 = loglam + y[1]
-    m1 = (g11 * e1 + g12) * e2
-    m2 = (g12 * e1 + g22) * e2
-    if dynamics == "exact":
-        return [ctx.log(1 - a1) - x1 - m1, ctx.log(1 - a2) - x2 - m2]
-    return [x1 + a1 + m1, x2 + a2 + m2]
+    x = (loglam + y[0] + y[1], loglam + y[1])
+    e1, e2 = ctx.exp(y[0]), ctx.exp(y[1])
+    m = ((g11 * e1 + g12) * e2, (g12 * e1 + g22) * e2)       # (G alpha)_i / lam
+    return [dyn.link_from_log(x[i], ctx) - _shift(dyn, a[i]) - m[i] for i in range(2)]
 
 
 def _jacobian(ctx: Any, y: list[Any], p: tuple[Any, Any, Any],
-              dynamics: str) -> list[list[Any]]:
+              dyn: Dynamics) -> list[list[Any]]:
     r""":math:`\partial F / \partial y` (the Jacobian in :math:`x = \log\alpha` times
     ``[[1, 1], [0, 1]]``)."""
     delta, ratio, lam = p
     _, g11, g12, g22 = _gram(ctx, delta, ratio)
-    a1, a2 = _alphas(ctx, y, lam)
+    a = _alphas(ctx, y, lam)
     b2 = ctx.exp(y[1])
     b1 = ctx.exp(y[0]) * b2
-    if dynamics == "exact":
-        j11 = -1 / (1 - a1) - g11 * b1
-        j12 = -g12 * b2
-        j21 = -g12 * b1
-        j22 = -1 / (1 - a2) - g22 * b2
-    else:
-        j11 = 1 + a1 + g11 * b1
-        j12 = g12 * b2
-        j21 = g12 * b1
-        j22 = 1 + a2 + g22 * b2
+    j11 = -dyn.log_slope(a[0]) - _shift(dyn, a[0]) - g11 * b1
+    j12 = -g12 * b2
+    j21 = -g12 * b1
+    j22 = -dyn.log_slope(a[1]) - _shift(dyn, a[1]) - g22 * b2
     return [[j11, j11 + j12], [j21, j21 + j22]]
 
 
 @dataclass(frozen=True)
 class Factors:
     """Enclosures of the explicit factors of the all-orders factorisation (module
-    docstring) over one box; each entry is an interval of the backend."""
+    docstring) over one box; each entry is an interval of the backend.
+
+    Paper: Theorem 2 (Eq. 16), via derivation ``theorem-2-all-orders``."""
 
     coupling: Any        # 1 - 2 delta^2 = c^2 - delta^2
     gap: Any             # r - 1
@@ -467,32 +480,28 @@ class Factors:
         return self.c_delta * self.load * self.ratio_term * self.extra / (self.Q * self.T)
 
 
-def _factors(B: Any, X: list[Any], P: tuple[Any, Any, Any], dynamics: str) -> Factors:
+def _factors(B: Any, X: list[Any], P: tuple[Any, Any, Any], dyn: Dynamics) -> Factors:
     r"""The factors over the parameter box ``P`` from an enclosure ``X`` of
-    :math:`\log\alpha^*`."""
+    :math:`\log\alpha^*`: :math:`d_i = \ell\,(\operatorname{link}'(\alpha_i) + [A \ni I])`,
+    :math:`\kappa` the link's divided difference, ``E`` its slope's scaled divided
+    difference (:meth:`~gstheory.dynamics.Dynamics.scaled_slope_quotient`)."""
     delta, ratio, lam = P
     c, g11, _, g22 = _gram(B, delta, ratio)
     a1, a2 = B.exp(X[0]), B.exp(X[1])
     e1 = B.exp(X[0] - X[1])
-    b1, b2 = a1 / lam, a2 / lam
+    b2 = a2 / lam
     ah = B.interval(min(B.lo(a1), B.lo(a2)), max(B.hi(a1), B.hi(a2)))   # hull(a1, a2)
     vav = ratio + 1 - 2 * c * delta * (ratio - 1)                        # lam v^T (G/lam) v
     diff = a1 - a2
     disjoint = B.lo(diff) > 0 or B.hi(diff) < 0
-    # kappa: the divided difference of link between alpha1 and alpha2 where their
-    # enclosures are disjoint, else link'(xi) for xi in their hull (mean value theorem)
-    if dynamics == "exact":
-        ld1 = 1 / (b1 * (1 - a1))
-        ld2 = 1 / (b2 * (1 - a2))
-        kappa = ((X[0] - B.log(1 - a1) - X[1] + B.log(1 - a2)) / diff if disjoint
-                 else 1 / (ah * (1 - ah)))
-        T = 2 * lam * kappa + vav
-        extra = (1 - a1 - a2) / ((1 - a1) * (1 - a2))
-    else:
-        ld1, ld2 = 1 / b1 + lam, 1 / b2 + lam
-        kappa = (X[0] - X[1]) / diff if disjoint else 1 / ah
-        T = 2 * lam * kappa + vav + 2 * lam    # A = (G + lam I)/lam
-        extra = B.point(1)
+    # kappa: the divided difference of -link between alpha1 and alpha2 where their
+    # enclosures are disjoint, else -link'(xi) for xi in their hull (mean value theorem)
+    kappa = ((dyn.link_from_log(X[1], B) - dyn.link_from_log(X[0], B)) / diff if disjoint
+             else dyn.link_slope(ah))
+    eye = dyn.identity_in_M
+    T = 2 * lam * kappa + vav + 2 * lam * eye
+    ld1, ld2 = (lam * (dyn.link_slope(a) + eye) for a in (a1, a2))
+    extra = dyn.scaled_slope_quotient(a1, a2) * B.point(1)
     Q = ld1 * ld2 + ld1 * g22 + ld2 * g11 + ratio
     W = (b2 * (c * (ratio - 1) * (1 + e1) / T + e1 / (c + delta))
          if B.lo(c + delta) > 0 else None)
@@ -501,88 +510,90 @@ def _factors(B: Any, X: list[Any], P: tuple[Any, Any, Any], dynamics: str) -> Fa
 
 
 def _face(B: Any, i: int, xi: Any, X: list[Any], P: tuple[Any, Any, Any],
-          dynamics: str) -> Any:
-    r""":math:`F_i` in :math:`x = \log\alpha` on the face :math:`x_i = x_i^0` of ``X``
-    (Eq. 9: :math:`\log(1-\alpha_i) - x_i - (G\alpha)_i/\ell`, decreasing in
-    :math:`x_i`; Eq. 10: :math:`x_i + \alpha_i + (G\alpha)_i/\ell`, increasing)."""
+          dyn: Dynamics) -> Any:
+    r""":math:`F_i` in :math:`x = \log\alpha` on the face :math:`x_i = x_i^0` of ``X``:
+    :math:`\operatorname{link}(\alpha_i) - [A \ni I]\alpha_i - (G\alpha)_i/\ell`,
+    decreasing in :math:`x_i` for both dynamics."""
     delta, ratio, lam = P
     _, g11, g12, g22 = _gram(B, delta, ratio)
     j = 1 - i
     ai, aj = B.exp(xi), B.exp(X[j])
     gii = g11 if i == 0 else g22
     m = (gii * ai + g12 * aj) / lam
-    if dynamics == "exact":
-        return B.log(1 - ai) - xi - m
-    return xi + ai + m
+    return dyn.link_from_log(xi, B) - _shift(dyn, ai) - m
 
 
 # --------------------------------------------------------------------------- point solve
 class _FloatContext:
-    """The three functions the equations need, in float64 (a fast first Newton stage)."""
+    """The functions the equations need at one float64 point."""
 
     exp = staticmethod(math.exp)
     log = staticmethod(math.log)
+    log1p = staticmethod(math.log1p)
     sqrt = staticmethod(math.sqrt)
 
 
-def _newton(ctx: Any, y: list[Any], p: tuple[Any, Any, Any], dynamics: str,
-            tol: Any, max_iter: int) -> list[Any]:
-    """Damped Newton on :math:`F(y) = 0` in context ``ctx`` (backtracking on the residual)."""
-    for _ in range(max_iter):
-        f = _residual(ctx, y, p, dynamics)
-        norm = max(abs(f[0]), abs(f[1]))
-        if norm < tol:
-            return y
-        J = _jacobian(ctx, y, p, dynamics)
-        det = J[0][0] * J[1][1] - J[0][1] * J[1][0]
-        step = [(J[1][1] * f[0] - J[0][1] * f[1]) / det,
-                (-J[1][0] * f[0] + J[0][0] * f[1]) / det]
-        t = 1.0
-        for _ in range(60):
-            cand = [y[0] - t * step[0], y[1] - t * step[1]]
-            try:
-                if dynamics != "exact" or max(_alphas(ctx, cand, p[2])) < 1:
-                    fc = _residual(ctx, cand, p, dynamics)
-                    if max(abs(fc[0]), abs(fc[1])) < norm:
-                        break
-            except (ValueError, OverflowError, ZeroDivisionError):
-                pass
-            t /= 2
-        else:
-            return y
-        y = cand
-    return y
+def _system(points: list[tuple[float, float, float]], dyn: Dynamics
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """The engine's ``(M, c)`` (ridge, :func:`gstheory.dual.assemble_system`) for a batch
+    of points ``(delta, ratio, lam)`` with :math:`s_2^2 = 1`."""
+    P = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    s2 = np.stack([P[:, 1], np.ones(len(P))], axis=1)
+    return assemble_system(eq15(P[:, 0]), s2, np.repeat(P[:, 2:], 2, axis=1), None, dyn)
 
 
-def _float_fixed_point(delta: float, ratio: float, lam: float, dynamics: str,
-                       guess: list[float] | None) -> list[float]:
-    fp = (float(delta), float(ratio), float(lam))
-    _, g11, _, g22 = _gram(_FloatContext, fp[0], fp[1])
-    x0 = [math.log(lam / (g + lam)) for g in (g11, g22)]   # decoupled start
-    cold = [x0[0] - x0[1], x0[1] - math.log(lam)]
-    best = cold
-    for start in ([float(v) for v in guess], cold) if guess is not None else (cold,):
+def _to_y(loga: Any, lam: Any, log: Any) -> list[Any]:
+    """``[log(alpha1/alpha2), log(alpha2/lam)]`` from ``log alpha``."""
+    return [loga[0] - loga[1], loga[1] - log(lam)]
+
+
+def _from_y(y: list[float], lam: float, dyn: Dynamics) -> np.ndarray:
+    """Solver coordinates from ``y`` (float64)."""
+    x2 = float(y[1]) + math.log(lam)
+    return dyn.coords_from_log_alpha(np.array([float(y[0]) + x2, x2]))
+
+
+def _float_fixed_points(points: list[tuple[float, float, float]], dyn: Dynamics,
+                        guess: list[float] | None = None) -> list[list[float] | None]:
+    """The fixed points at a batch of points by the package's Newton engine
+    (:func:`gstheory.solvers.newton.newton`), as ``y``; ``None`` where it failed."""
+    M, c = _system(points, dyn)
+    x0 = None
+    if guess is not None:
         try:
-            y = _newton(_FloatContext, start, fp, dynamics, 1e-13, NEWTON_MAX_ITER)
-            f = _residual(_FloatContext, y, fp, dynamics)
-            best = y
-            if max(abs(f[0]), abs(f[1])) < 1e-8:
-                return y
-        except (ValueError, OverflowError, ZeroDivisionError):
-            continue
-    return best
+            x0 = np.stack([_from_y(guess, p[2], dyn) for p in points])
+        except (ValueError, OverflowError):
+            x0 = None
+    r = newton(M, c, dyn, x0)
+    if x0 is not None and not r.converged.all():
+        cold = newton(M, c, dyn)
+        r = cold if cold.converged.sum() > r.converged.sum() else r
+    loga = dyn.log_alpha(r.x)
+    return [_to_y(loga[k], p[2], math.log) if r.converged[k] else None
+            for k, p in enumerate(points)]
 
 
-def point_fixed_point(delta: float, ratio: float, lam: float, dynamics: str = "exact",
+def _centre_estimate(box: Box, dyn: Dynamics, guess: Any) -> list[Any] | None:
+    """The float64 fixed point at the box centre (the Krawczyk test's centre and the
+    children's start; its verdicts do not rely on its accuracy), or ``None``."""
+    y = _float_fixed_points([box.center()], dyn,
+                            None if guess is None else [float(v) for v in guess])[0]
+    return None if y is None else [mpmath.mpf(v) for v in y]
+
+
+def point_fixed_point(delta: float, ratio: float, lam: float, dynamics: Any = "exact",
                       guess: list[Any] | None = None) -> list[mpmath.mpf]:
     r"""High-precision estimate of the fixed point at one parameter point.
 
-    A damped Newton iteration: float64 first, then polished at :data:`PRECISION_BITS` bits.
-    It is the centre of the Krawczyk test, whose verdict does not rely on its accuracy.
+    The package's Newton engine (:mod:`gstheory.solvers.newton`) in float64, polished at
+    :data:`PRECISION_BITS` bits by :func:`mpmath.findroot` (multidimensional Newton: an
+    independent library solver). It is the centre of the Krawczyk test, whose verdict
+    does not rely on its accuracy.
 
     Arguments:
         delta, ratio, lam: the point (:math:`s_2^2 = 1`).
-        dynamics: ``exact`` (Eq. 9) or ``taylor`` (Eq. 10).
+        dynamics: ``exact`` (Eq. 9) or ``taylor`` (Eq. 10), or a
+            :class:`~gstheory.dynamics.Dynamics`.
         guess: optional starting ``[y1, y2]`` (e.g. the parent box's centre).
 
     Returns:
@@ -593,22 +604,26 @@ def point_fixed_point(delta: float, ratio: float, lam: float, dynamics: str = "e
 
     Paper: Eq. 9, Eq. 10, Eq. 15.
     """
-    check.choice("dynamics", dynamics, DYNAMICS)
+    dyn = as_dynamics(dynamics)
     Box((delta, delta), (ratio, ratio), (lam, lam))   # validates the supported range
-    y = _float_fixed_point(delta, ratio, lam, dynamics, guess)
-    with mpmath.workprec(PRECISION_BITS):
-        mp = mpmath.mp
-        p = (mpmath.mpf(delta), mpmath.mpf(ratio), mpmath.mpf(lam))
-        try:
-            y = _newton(mp, [mpmath.mpf(v) for v in y], p, dynamics,
-                        mpmath.mpf(2) ** (-PRECISION_BITS + 10), NEWTON_MAX_ITER)
-            f = _residual(mp, y, p, dynamics)
-        except (ValueError, ZeroDivisionError):
-            f = [mpmath.inf, mpmath.inf]
-        if max(abs(f[0]), abs(f[1])) < mpmath.mpf(2) ** (-PRECISION_BITS // 2):
-            return y
+    p = (float(delta), float(ratio), float(lam))
+    y = _float_fixed_points([p], dyn, None if guess is None else [float(v) for v in guess])[0]
+    if y is not None:
+        with mpmath.workprec(PRECISION_BITS):
+            pm = tuple(mpmath.mpf(v) for v in p)
+            try:
+                ym = list(mpmath.findroot(
+                    lambda y1, y2: _residual(mpmath.mp, [y1, y2], pm, dyn),
+                    [mpmath.mpf(v) for v in y], solver="mdnewton",
+                    J=lambda y1, y2: _jacobian(mpmath.mp, [y1, y2], pm, dyn),
+                    tol=mpmath.mpf(2) ** (-PRECISION_BITS), maxsteps=NEWTON_MAX_ITER))
+            except (ValueError, ZeroDivisionError):
+                ym = [mpmath.mpf(v) for v in y]
+            f = _residual(mpmath.mp, ym, pm, dyn)
+            if max(abs(f[0]), abs(f[1])) < mpmath.mpf(2) ** (-PRECISION_BITS // 2):
+                return ym
     raise ValueError(f"point_fixed_point(delta={delta}, ratio={ratio}, lam={lam}, "
-                     f"dynamics={dynamics}): Newton did not converge")
+                     f"dynamics={dyn.name}): Newton did not converge")
 
 
 # --------------------------------------------------------------------------- enclosures
@@ -616,7 +631,7 @@ def _params(B: Any, box: Box) -> tuple[Any, Any, Any]:
     return (B.interval(*box.delta), B.interval(*box.ratio), B.interval(*box.lam))
 
 
-def _krawczyk(B: Any, box: Box, dynamics: str, centre: list[Any]) -> list[Any] | None:
+def _krawczyk(B: Any, box: Box, dyn: Dynamics, centre: list[Any]) -> list[Any] | None:
     r"""Parametric Krawczyk test around ``centre`` (in ``y`` coordinates); the enclosure of
     :math:`\log\alpha^*` or ``None``.
 
@@ -625,13 +640,13 @@ def _krawczyk(B: Any, box: Box, dynamics: str, centre: list[Any]) -> list[Any] |
     exactly one fixed point lies in ``X``, and that it lies in :math:`K(X)`."""
     P = _params(B, box)
     cf = [float(v) for v in centre]
-    J = _jacobian(_FloatContext, cf, box.center(), dynamics)
+    J = _jacobian(_FloatContext, cf, box.center(), dyn)
     det = J[0][0] * J[1][1] - J[0][1] * J[1][0]
     if det == 0 or not math.isfinite(det):
         return None
     C = [[J[1][1] / det, -J[0][1] / det], [-J[1][0] / det, J[0][0] / det]]
     xti = [B.point(v) for v in centre]
-    F = _residual(B, xti, P, dynamics)
+    F = _residual(B, xti, P, dyn)
     CF = [C[0][0] * F[0] + C[0][1] * F[1], C[1][0] * F[0] + C[1][1] * F[1]]
     if not all(B.finite(v) for v in CF):
         return None
@@ -642,9 +657,9 @@ def _krawczyk(B: Any, box: Box, dynamics: str, centre: list[Any]) -> list[Any] |
     for _ in range(KRAWCZYK_ATTEMPTS):
         if any(abs(float(B.lo(v))) > _Y_LIMIT or abs(float(B.hi(v))) > _Y_LIMIT for v in X):
             return None
-        if dynamics == "exact" and not all(B.hi(a) < 1 for a in _alphas(B, X, P[2])):
+        if not all(B.hi(a) < dyn.alpha_max for a in _alphas(B, X, P[2])):
             return None
-        JX = _jacobian(B, X, P, dynamics)
+        JX = _jacobian(B, X, P, dyn)
         R = [[(1 if i == j else 0) - (C[i][0] * JX[0][j] + C[i][1] * JX[1][j])
               for j in range(2)] for i in range(2)]
         dX = [X[0] - xti[0], X[1] - xti[1]]
@@ -667,7 +682,7 @@ def _corners(box: Box) -> list[tuple[float, float, float]]:
     return [(d, r, lm) for d in box.delta for r in box.ratio for lm in box.lam]
 
 
-def _miranda(B: Any, box: Box, dynamics: str, centre: list[Any]) -> list[Any] | None:
+def _miranda(B: Any, box: Box, dyn: Dynamics, centre: list[Any]) -> list[Any] | None:
     r"""Poincare-Miranda test on a box ``X`` of :math:`x = \log\alpha` built from the
     fixed points at the parameter box's corners; the enclosure or ``None``.
 
@@ -676,36 +691,34 @@ def _miranda(B: Any, box: Box, dynamics: str, centre: list[Any]) -> list[Any] | 
     holds a fixed point (Poincare-Miranda), which is *the* fixed point: it is unique by
     Theorem 1 (strict concavity of the dual). Unlike Krawczyk it needs no contraction, so
     it works on wide parameter boxes."""
-    guess = [float(v) for v in centre]
+    points = [*_corners(box), box.center()]
     xs = []
-    for p in [*_corners(box), box.center()]:
-        y = _float_fixed_point(*p, dynamics, guess)
-        f = _residual(_FloatContext, y, p, dynamics)
-        if not max(abs(f[0]), abs(f[1])) < 1e-8:
+    for y, p in zip(_float_fixed_points(points, dyn, [float(v) for v in centre]), points):
+        if y is None:
             return None
-        x2 = y[1] + math.log(p[2])
-        xs.append((y[0] + x2, x2))
+        xs.append((y[0] + y[1] + math.log(p[2]), y[1] + math.log(p[2])))
     lo = [min(x[i] for x in xs) for i in range(2)]
     hi = [max(x[i] for x in xs) for i in range(2)]
-    half = math.log(0.5)
+    # alpha below its domain's end; below the link's root where the corners are: cap
+    # halfway to it
+    top = math.log(dyn.alpha_max)
+    root = math.log(dyn.link_root)
     P = _params(B, box)
-    sign = -1 if dynamics == "exact" else 1          # F_i decreasing (exact) / increasing
     for attempt in range(3):
         grow = 0.05 * 4 ** attempt
         L = [lo[i] - (hi[i] - lo[i]) * grow - 1e-9 * (1 + abs(lo[i])) for i in range(2)]
         H = [hi[i] + (hi[i] - lo[i]) * grow + 1e-9 * (1 + abs(hi[i])) for i in range(2)]
-        if dynamics == "exact":
-            # alpha < 1 always; below 1/2 where the corners are: cap halfway to 1/2
-            H = [min(H[i], 0.5 * (hi[i] + half)) if hi[i] < half else min(H[i], -1e-12)
+        if math.isfinite(top):
+            H = [min(H[i], 0.5 * (hi[i] + root)) if hi[i] < root else min(H[i], top - 1e-12)
                  for i in range(2)]
         if any(not L[i] < H[i] for i in range(2)):
             return None
         X = [B.interval(L[i], H[i]) for i in range(2)]
         ok = True
-        for i in range(2):
-            f_lo = _face(B, i, B.point(L[i]), X, P, dynamics) * sign
-            f_hi = _face(B, i, B.point(H[i]), X, P, dynamics) * sign
-            if not (B.hi(f_lo) < 0 and B.lo(f_hi) > 0):
+        for i in range(2):     # F_i decreasing in x_i: > 0 on the low face, < 0 on the high
+            f_lo = _face(B, i, B.point(L[i]), X, P, dyn)
+            f_hi = _face(B, i, B.point(H[i]), X, P, dyn)
+            if not (B.lo(f_lo) > 0 and B.hi(f_hi) < 0):
                 ok = False
                 break
         if ok:
@@ -713,7 +726,7 @@ def _miranda(B: Any, box: Box, dynamics: str, centre: list[Any]) -> list[Any] | 
     return None
 
 
-def _enclosures(B: Any, box: Box, dynamics: str, centre: list[Any]):
+def _enclosures(B: Any, box: Box, dyn: Dynamics, centre: list[Any]):
     r"""Verified enclosures of :math:`\log\alpha^*` over ``box``, cheapest first:
     ``(X, method)`` pairs (Miranda first on a wide box, Krawczyk first on a narrow one)."""
     narrow = all(hi - lo <= 1e-6 * (1 + abs(lo)) for lo, hi in box.coords())
@@ -722,14 +735,14 @@ def _enclosures(B: Any, box: Box, dynamics: str, centre: list[Any]):
     for name, fn in methods:
         try:
             with _flint_prec(B):
-                X = fn(B, box, dynamics, centre)
+                X = fn(B, box, dyn, centre)
         except (ValueError, OverflowError, ZeroDivisionError):
             X = None
         if X is not None:
             yield X, name
 
 
-def enclose_fixed_point(box: Box, dynamics: str = "exact", centre: list[Any] | None = None,
+def enclose_fixed_point(box: Box, dynamics: Any = "exact", centre: list[Any] | None = None,
                         *, backend: str = "mpmath") -> list[Any] | None:
     r"""Enclose :math:`\log\alpha^*` for every parameter of ``box``.
 
@@ -752,12 +765,12 @@ def enclose_fixed_point(box: Box, dynamics: str = "exact", centre: list[Any] | N
 
     Paper: Eq. 9, Eq. 10 (fixed points of Theorem 1).
     """
-    check.choice("dynamics", dynamics, DYNAMICS)
+    dyn = as_dynamics(dynamics)
     if not isinstance(box, Box):
         raise check.fail("box", box, "must be a gstheory.certificates.Box")
     B = _backend(backend)
-    xt = point_fixed_point(*box.center(), dynamics=dynamics) if centre is None else centre
-    return next((X for X, _ in _enclosures(B, box, dynamics, xt)), None)
+    xt = point_fixed_point(*box.center(), dynamics=dyn) if centre is None else centre
+    return next((X for X, _ in _enclosures(B, box, dyn, xt)), None)
 
 
 def _round(x: mpmath.mpf, *, down: bool) -> float:
@@ -814,7 +827,7 @@ def explicit_signs(box: Box) -> dict[str, int]:
             "on_plane": int(dlo == dhi and abs(abs(dlo) - INV_SQRT2) < 1e-15)}
 
 
-def _prior_signs(box: Box, dynamics: str, ex: dict[str, int]) -> dict[str, int] | None:
+def _prior_signs(box: Box, ex: dict[str, int]) -> dict[str, int] | None:
     r"""Signs of the enclosure-dependent factors from the a-priori enclosure, or ``None``.
 
     Lemma (a-priori enclosure): where :math:`G_{12} = c\delta(r-1) \ge 0` every entry of
@@ -854,31 +867,30 @@ def _combine(ex: dict[str, int], en: dict[str, int], statement: str) -> int:
     return s * en["W"] * (0 if ex["on_plane"] else 1)
 
 
-def _decide(B: Any, box: Box, dynamics: str, statement: str, centre: list[Any] | None,
+def _decide(B: Any, box: Box, dyn: Dynamics, statement: str, centre: list[Any] | None,
             numeric_only: bool = False) -> _Decision:
     """Read the sign of the statement's factors on ``box`` from an enclosure of the fixed
     point (the a-priori lemma, Miranda or Krawczyk)."""
     what = "d z2*/d s1^2" if statement == "signed" else "d|z2*|/d s1^2"
     ex = explicit_signs(box)
     if not numeric_only:
-        pri = _prior_signs(box, dynamics, ex)
+        pri = _prior_signs(box, ex)
         if pri is not None:
             s = _combine(ex, pri, statement)
             if s != 0:
-                top = 0.5 if dynamics == "exact" else 1.0
+                top = dyn.link_root
                 return _Decision("certified" if s < 0 else "refuted", None, None,
                                  f"{what} {'<' if s < 0 else '>'} 0 on the whole box "
-                                 "(enclosure: a-priori lemma, alpha in "
-                                 f"{'(0, 1/2)' if dynamics == 'exact' else '(0, 1)'})",
+                                 f"(enclosure: a-priori lemma, alpha in (0, {top:g}))",
                                  "a-priori lemma", [[0.0, top], [0.0, top]])
     last = _Decision("undecided", None, None, "fixed point not enclosed")
     if centre is None:
         return last
-    for X, method in _enclosures(B, box, dynamics, centre):
+    for X, method in _enclosures(B, box, dyn, centre):
         enc = [list(_float_pair(B, v)) for v in X]
         try:
             with _flint_prec(B):
-                fac = _factors(B, X, _params(B, box), dynamics)
+                fac = _factors(B, X, _params(B, box), dyn)
                 en = {"load": _interval_sign(B, fac.load),
                       "extra": _interval_sign(B, fac.extra),
                       "W": _interval_sign(B, fac.W)}
@@ -929,7 +941,7 @@ def _flint_prec(B: Any) -> Any:
     return _FlintPrec() if B.name == "flint" else _NoGuard()
 
 
-def enclose_derivative(box: Box, dynamics: str = "exact", centre: list[Any] | None = None,
+def enclose_derivative(box: Box, dynamics: Any = "exact", centre: list[Any] | None = None,
                        *, backend: str = "mpmath", magnitude: bool = False
                        ) -> tuple[float, float] | None:
     r"""Enclose :math:`\partial z_2^*/\partial s_1^2` (or, with ``magnitude``,
@@ -952,19 +964,18 @@ def enclose_derivative(box: Box, dynamics: str = "exact", centre: list[Any] | No
 
     Paper: Theorem 2 (Eq. 16), via Eq. 11.
     """
-    check.choice("dynamics", dynamics, DYNAMICS)
+    dyn = as_dynamics(dynamics)
     B = _backend(backend)
     try:
-        xt = point_fixed_point(*box.center(), dynamics=dynamics) if centre is None \
-            else centre
+        xt = point_fixed_point(*box.center(), dynamics=dyn) if centre is None else centre
     except ValueError:
         return None
-    d = _decide(B, box, dynamics, "magnitude" if magnitude else "signed", xt,
+    d = _decide(B, box, dyn, "magnitude" if magnitude else "signed", xt,
                 numeric_only=True)
     return d.value
 
 
-def point_derivative(delta: float, ratio: float, lam: float, dynamics: str = "exact", *,
+def point_derivative(delta: float, ratio: float, lam: float, dynamics: Any = "exact", *,
                      backend: str = "mpmath", magnitude: bool = False
                      ) -> tuple[float, float] | None:
     r"""Verified enclosure of :math:`\partial z_2^*/\partial s_1^2` at one point.
@@ -1013,7 +1024,7 @@ def _split_axis(box: Box, scale: tuple[float, float, float]) -> int:
     return max(range(3), key=lambda k: widths[k])
 
 
-def certify_theorem2(delta: Any, ratio: Any, lam: Any, *, dynamics: str = "exact",
+def certify_theorem2(delta: Any, ratio: Any, lam: Any, *, dynamics: Any = "exact",
                      magnitude: bool = False, backend: str = "auto",
                      enclosure: str = "any",
                      max_depth: int = DEFAULT_MAX_DEPTH, max_boxes: int = DEFAULT_MAX_BOXES,
@@ -1046,7 +1057,7 @@ def certify_theorem2(delta: Any, ratio: Any, lam: Any, *, dynamics: str = "exact
 
     Paper: Theorem 2 (Eq. 16), Eq. 9, Eq. 10, Eq. 15.
     """
-    check.choice("dynamics", dynamics, DYNAMICS)
+    dyn = as_dynamics(dynamics)
     numeric_only = check.choice("enclosure", enclosure, ENCLOSURES) == "numeric"
     statement = "magnitude" if magnitude else "signed"
     max_depth = check.integer("max_depth", max_depth, minimum=0, maximum=200)
@@ -1085,14 +1096,11 @@ def certify_theorem2(delta: Any, ratio: Any, lam: Any, *, dynamics: str = "exact
             for child in box.split(*cut):
                 push(child, depth + 1, guess)
             continue
-        dec = _decide(B, box, dynamics, statement, None, numeric_only)
+        dec = _decide(B, box, dyn, statement, None, numeric_only)
         yt = None
         if dec.status == "undecided":
-            try:
-                yt = point_fixed_point(*box.center(), dynamics=dynamics, guess=guess)
-            except ValueError:
-                yt = None
-            dec = (_decide(B, box, dynamics, statement, yt, True) if yt is not None
+            yt = _centre_estimate(box, dyn, guess)
+            dec = (_decide(B, box, dyn, statement, yt, True) if yt is not None
                    else _Decision("undecided", None, None, "no fixed point estimate"))
         if dec.status != "undecided":
             verdicts[dec.status].append(BoxVerdict(box, dec.status, dec.value, dec.enclosure,
@@ -1104,7 +1112,7 @@ def certify_theorem2(delta: Any, ratio: Any, lam: Any, *, dynamics: str = "exact
         if depth >= max_depth or degenerate:
             c = box.center()
             pt = Box(*((v, v) for v in c))
-            pd = _decide(B, pt, dynamics, statement, yt, numeric_only)
+            pd = _decide(B, pt, dyn, statement, yt, numeric_only)
             if pd.status == "refuted":
                 verdicts["refuted"].append(BoxVerdict(
                     box, "refuted", dec.value, pd.enclosure, c, pd.value, depth,
@@ -1118,7 +1126,7 @@ def certify_theorem2(delta: Any, ratio: Any, lam: Any, *, dynamics: str = "exact
             push(child, depth + 1, yt)
     fr = {s: (sum(_volume(v.box, scale) for v in verdicts[s]) / total if total > 0
               else float(bool(verdicts[s]))) for s in STATUSES}
-    return Certificate(root, dynamics, statement, B.name, fr["certified"], fr["refuted"],
+    return Certificate(root, dyn.name, statement, B.name, fr["certified"], fr["refuted"],
                        fr["undecided"], verdicts["certified"], verdicts["refuted"],
                        verdicts["undecided"], examined, max_depth, stopped,
                        time.perf_counter() - t0)

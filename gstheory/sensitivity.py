@@ -128,7 +128,8 @@ def _fixed_point_or_raise(spectrum: Spectrum, penalty: Penalty, dynamics: Dynami
     elif not isinstance(fixed_point, FixedPoint):
         raise check.fail("fixed_point", type(fixed_point).__name__,
                          "must be a FixedPoint from solve_fixed_point")
-    elif fixed_point.alpha.shape != (spectrum.n,) or fixed_point.dynamics != dynamics:
+    elif (fixed_point.alpha.shape != (spectrum.n,)
+          or as_dynamics(fixed_point.dynamics) is not as_dynamics(dynamics)):
         raise check.fail("fixed_point", fixed_point.alpha,
                          f"must be a {dynamics} fixed point with {spectrum.n} entries")
     if not fixed_point.converged:

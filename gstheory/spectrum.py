@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,8 +199,44 @@ def eq15(delta: Any) -> np.ndarray:
         raise check.fail("delta", d, f"must be a scalar or 1-D, got shape {d.shape}")
     if d.size and not np.all(np.abs(d) < 1):
         raise check.fail("delta", d, "every entry must lie in the open interval (-1, 1)")
-    c = np.sqrt(1.0 - d * d)
-    return np.stack([np.stack([c, -d], -1), np.stack([d, c], -1)], -2)
+    (u11, u12), (u21, u22) = eq15_entries(d, np.sqrt)
+    return np.stack([np.stack([u11, u12], -1), np.stack([u21, u22], -1)], -2)
+
+
+def eq15_entries(delta: Any, sqrt: Any = math.sqrt) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    r"""The entries ``((c, -delta), (delta, c))`` of Eq. 15, :math:`c = \sqrt{1-\delta^2}`,
+    in any number type (floats, numpy arrays, mpmath numbers, intervals: pass the matching
+    ``sqrt``). No validation (:func:`eq15` validates); the one definition of Eq. 15.
+
+    Paper: Eq. 15 (Sec. 3.3).
+    """
+    c = sqrt(1 - delta * delta)
+    return (c, -delta), (delta, c)
+
+
+def eq15_gram(delta: Any, s1sq: Any, s2sq: Any = 1, sqrt: Any = math.sqrt
+              ) -> tuple[Any, Any, Any, Any]:
+    r"""``(c, G11, G12, G22)``: :math:`c = \sqrt{1-\delta^2}` and the Gram matrix
+    :math:`G = U S^2 U^T` of the Eq. 15 spectrum, in closed form.
+
+    :math:`G_{11} = s_1^2 + \delta^2(s_2^2 - s_1^2)`, :math:`G_{12} = c\,\delta\,(s_1^2 -
+    s_2^2)`, :math:`G_{22} = s_2^2 + \delta^2(s_1^2 - s_2^2)`: :math:`c^2 = 1 - \delta^2`
+    substituted, so each argument appears as few times as possible (tight interval
+    enclosures). Only arithmetic and ``sqrt`` are used, so it runs on floats, mpmath
+    numbers and intervals (pass the matching ``sqrt``). No validation (:func:`eq15`
+    validates).
+
+    Example:
+        >>> G = perturbed_identity([4.0, 1.0], 0.6).gram()
+        >>> [round(v, 12) for v in eq15_gram(0.6, 4.0, 1.0)[1:]] == [
+        ...     round(G[0, 0], 12), round(G[0, 1], 12), round(G[1, 1], 12)]
+        True
+
+    Paper: Eq. 15 (Sec. 3.3).
+    """
+    d2 = delta * delta
+    c = eq15_entries(delta, sqrt)[0][0]
+    return c, s1sq + d2 * (s2sq - s1sq), c * delta * (s1sq - s2sq), s2sq + d2 * (s1sq - s2sq)
 
 
 def coupling_matrix(n: int, delta: float, K: Any = None) -> np.ndarray:

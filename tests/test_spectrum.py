@@ -144,3 +144,31 @@ def test_numeric_eq15_equals_the_symbolic_one(d):
     assert np.allclose(eq15(d), ref, rtol=1e-15, atol=1e-16)
     assert np.array_equal(coupling_batch(d), eq15(d))
     assert np.array_equal(coupling_matrix(2, d[0]), eq15(d[0]))
+
+
+@given(d=st.floats(-0.999, 0.999, allow_nan=False), s1=st.floats(1e-3, 1e3),
+       s2=st.floats(1e-3, 1e3))
+def test_eq15_gram_is_the_gram_of_the_eq15_spectrum_and_encloses_it_in_intervals(d, s1, s2):
+    """eq15_gram (the closed form the certificates evaluate on intervals) equals
+    U S^2 U^T of the Eq. 15 spectrum, and its mpmath.iv evaluation at a point encloses it."""
+    import mpmath
+
+    from gstheory.spectrum import eq15_gram, perturbed_identity
+
+    G = perturbed_identity([s1, s2], d).gram()
+    c, g11, g12, g22 = eq15_gram(d, s1, s2)
+    assert c == pytest.approx(np.sqrt(1 - d * d), rel=1e-15)
+    scale = max(s1, s2)
+    assert np.allclose([g11, g12, g22], [G[0, 0], G[0, 1], G[1, 1]], rtol=0,
+                       atol=1e-14 * scale)
+    iv = mpmath.iv
+    _, i11, i12, i22 = eq15_gram(iv.mpf(d), iv.mpf(s1), iv.mpf(s2), iv.sqrt)
+    with mpmath.workdps(40):
+        # the exact Gram of the float inputs, to 40 digits, lies in the enclosures
+        U = mpmath.matrix([[mpmath.sqrt(1 - mpmath.mpf(d) ** 2), -mpmath.mpf(d)],
+                           [mpmath.mpf(d), mpmath.sqrt(1 - mpmath.mpf(d) ** 2)]])
+        Gm = U * mpmath.diag([mpmath.mpf(s1), mpmath.mpf(s2)]) * U.T
+    for enc, ref in ((i11, Gm[0, 0]), (i12, Gm[0, 1]), (i22, Gm[1, 1])):
+        lo, hi = (mpmath.mp.make_mpf(v) for v in enc._mpi_)
+        slack = mpmath.mpf(10) ** -36 * scale     # the 40-digit reference's own rounding
+        assert lo - slack <= ref <= hi + slack

@@ -89,6 +89,7 @@ def fixed_point_field(dynamics: str) -> Callable[[], Evidence]:
     """Eq. 9 / Eq. 10 vector field vanishes at the Newton fixed point."""
     def run() -> Evidence:
         from ..dual import vector_field
+        from ..dynamics import as_dynamics
         from ..fixed_points import solve_fixed_point
         from ..penalties import Ridge
 
@@ -98,7 +99,7 @@ def fixed_point_field(dynamics: str) -> Callable[[], Evidence]:
             fp = solve_fixed_point(sp, Ridge(0.1), dynamics)
             worst = max(worst, float(np.max(np.abs(vector_field(fp.alpha, sp, Ridge(0.1),
                                                                  dynamics)))))
-        eq = "Eq. 9" if dynamics == "exact" else "Eq. 10"
+        eq = as_dynamics(dynamics).equation
         return Evidence(f"{eq} vector field vanishes at the Newton fixed point: max "
                         f"|d alpha/dt| = {worst:.1e} over {len(spectra)} random spectra",
                         (Bound("max |field|", worst, TOL_FIELD),))

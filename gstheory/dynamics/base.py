@@ -36,11 +36,17 @@ class Dynamics(ABC):
     Attributes:
         name: the command-line name (``"exact"``, ``"taylor"``).
         equation: the paper's equation (``"Eq. 9"``).
+        label: the name in prose (``"exact"``, ``"Taylor"``).
         coordinates: the solver coordinates, in words (``"logit"``, ``"log"``).
         identity_in_M: multiple of ``I`` the dynamics adds to ``M`` (Taylor: 1).
         guess_shift: added to ``M_ii`` in the uncoupled starting guess
             :math:`-\log\alpha = c_i + (M_{ii} + \text{shift})\alpha` (exact: 1, its
             Taylor expansion :math:`\log(1-\alpha)\approx-\alpha`).
+        alpha_max: the upper end of the domain of :math:`\alpha` (exact: 1, Taylor:
+            infinity): the link's barrier, if any.
+        link_root: the :math:`\alpha` at which :math:`\ell(\alpha) = 0` (exact: 1/2,
+            Taylor: 1); a fixed point with :math:`(M\alpha)_i > 0` has
+            :math:`\alpha_i` below it.
 
     A :class:`Dynamics` compares equal to its name, so legacy code comparing with a
     string keeps working.
@@ -48,18 +54,42 @@ class Dynamics(ABC):
 
     name: ClassVar[str]
     equation: ClassVar[str]
+    label: ClassVar[str]
     coordinates: ClassVar[str]
-    identity_in_M: ClassVar[float]
+    identity_in_M: ClassVar[int]
     guess_shift: ClassVar[float]
+    alpha_max: ClassVar[float]
+    link_root: ClassVar[float]
 
     # ------------------------------------------------------------------ the link
     @abstractmethod
-    def link(self, a: Any, ctx: Context = FLOAT) -> Any:
-        r""":math:`\ell(\alpha)` elementwise (no validation)."""
+    def link(self, a: Any, ctx: Any = FLOAT) -> Any:
+        r""":math:`\ell(\alpha)` elementwise (no validation); ``ctx`` any context with
+        ``log`` and ``log1p`` (float64, mpmath, intervals, SymPy)."""
 
     @abstractmethod
     def link_slope(self, a: Any) -> Any:
         r""":math:`-\ell'(\alpha) > 0` elementwise (the diagonal of the Jacobian)."""
+
+    @abstractmethod
+    def link_from_log(self, loga: Any, ctx: Any = FLOAT) -> Any:
+        r""":math:`\ell(e^{u})` from :math:`u = \log\alpha`, with only ``ctx.exp``,
+        ``ctx.log1p`` and arithmetic (so it runs on intervals and SymPy too)."""
+
+    @abstractmethod
+    def log_slope(self, a: Any) -> Any:
+        r""":math:`-d\ell/d\log\alpha = \alpha\,(-\ell'(\alpha))` without the cancellation
+        of that product (exact: :math:`1/(1-\alpha)`, Taylor: 1)."""
+
+    @abstractmethod
+    def scaled_slope_quotient(self, a1: Any, a2: Any) -> Any:
+        r""":math:`\alpha_1\alpha_2\,(\ell'(\alpha_2) - \ell'(\alpha_1))/(\alpha_2 -
+        \alpha_1)`, the link slope's divided difference scaled by :math:`\alpha_1\alpha_2`,
+        written without cancellation (exact:
+        :math:`(1-\alpha_1-\alpha_2)/((1-\alpha_1)(1-\alpha_2))`, Taylor: 1). It is the
+        factor ``E`` of the all-orders Theorem 2 (its sign decides the exact dynamics').
+
+        Paper: Theorem 2 (Eq. 16), via derivation ``theorem-2-all-orders``."""
 
     @abstractmethod
     def check_alpha(self, name: str, alpha: Any, n: int) -> np.ndarray:
@@ -73,6 +103,10 @@ class Dynamics(ABC):
     @abstractmethod
     def from_coords(self, x: Any, ctx: Context = FLOAT) -> tuple[Any, Any]:
         r"""``(alpha, d alpha / dx)`` from solver coordinates, without overflow."""
+
+    @abstractmethod
+    def log_alpha(self, x: Any, ctx: Context = FLOAT) -> Any:
+        r""":math:`\log\alpha` from solver coordinates, without underflow."""
 
     @abstractmethod
     def inverse_slope_derivative(self, a: Any, gp: Any) -> Any:

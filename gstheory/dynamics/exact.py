@@ -29,15 +29,27 @@ class Exact(Dynamics):
 
     name = "exact"
     equation = "Eq. 9"
+    label = "exact"
     coordinates = "logit"
-    identity_in_M = 0.0
+    identity_in_M = 0
     guess_shift = 1.0
+    alpha_max = 1.0
+    link_root = 0.5
 
-    def link(self, a: Any, ctx: Context = FLOAT) -> Any:
+    def link(self, a: Any, ctx: Any = FLOAT) -> Any:
         return ctx.log1p(-a) - ctx.log(a)
 
     def link_slope(self, a: Any) -> Any:
-        return 1.0 / (a * (1.0 - a))
+        return 1 / (a * (1 - a))
+
+    def link_from_log(self, loga: Any, ctx: Any = FLOAT) -> Any:
+        return ctx.log1p(-ctx.exp(loga)) - loga
+
+    def log_slope(self, a: Any) -> Any:
+        return 1 / (1 - a)
+
+    def scaled_slope_quotient(self, a1: Any, a2: Any) -> Any:
+        return (1 - a1 - a2) / ((1 - a1) * (1 - a2))
 
     def check_alpha(self, name: str, alpha: Any, n: int) -> np.ndarray:
         return check.probabilities(name, alpha, ndim=1, shape=(n,))
@@ -45,6 +57,9 @@ class Exact(Dynamics):
     def from_coords(self, x: Any, ctx: Context = FLOAT) -> tuple[Any, Any]:
         a = ctx.expit(x)
         return a, a * ctx.expit(-x)
+
+    def log_alpha(self, x: Any, ctx: Context = FLOAT) -> Any:
+        return ctx.log_expit(x)
 
     def inverse_slope_derivative(self, a: Any, gp: Any) -> Any:
         return -(1.0 - 2.0 * a) / gp

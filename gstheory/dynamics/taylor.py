@@ -28,15 +28,27 @@ class Taylor(Dynamics):
 
     name = "taylor"
     equation = "Eq. 10"
+    label = "Taylor"
     coordinates = "log"
-    identity_in_M = 1.0
+    identity_in_M = 1
     guess_shift = 0.0
+    alpha_max = float("inf")
+    link_root = 1.0
 
-    def link(self, a: Any, ctx: Context = FLOAT) -> Any:
+    def link(self, a: Any, ctx: Any = FLOAT) -> Any:
         return -ctx.log(a)
 
     def link_slope(self, a: Any) -> Any:
-        return 1.0 / a
+        return 1 / a
+
+    def link_from_log(self, loga: Any, ctx: Any = FLOAT) -> Any:
+        return -loga
+
+    def log_slope(self, a: Any) -> Any:
+        return 1
+
+    def scaled_slope_quotient(self, a1: Any, a2: Any) -> Any:
+        return 1
 
     def check_alpha(self, name: str, alpha: Any, n: int) -> np.ndarray:
         return check.positive_array(name, alpha, ndim=1, shape=(n,))
@@ -44,6 +56,9 @@ class Taylor(Dynamics):
     def from_coords(self, x: Any, ctx: Context = FLOAT) -> tuple[Any, Any]:
         a = ctx.exp(x)
         return a, a
+
+    def log_alpha(self, x: Any, ctx: Context = FLOAT) -> Any:
+        return x
 
     def inverse_slope_derivative(self, a: Any, gp: Any) -> Any:
         return -1.0 / gp

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..spectrum import eq15_entries
+
 #: ridge / SD strength lambda > 0
 lam = sp.Symbol("lambda", positive=True)
 #: coupling size delta of Eq. 15 (real; its sign matters for Theorem 2)
@@ -58,9 +60,26 @@ def cayley(params: list[sp.Expr]) -> sp.Matrix:
 
 
 def eq15(d: sp.Expr = delta) -> sp.Matrix:
-    r"""Eq. 15: :math:`U = [[\sqrt{1-\delta^2}, -\delta], [\delta, \sqrt{1-\delta^2}]]`."""
-    c = sp.sqrt(1 - d**2)
-    return sp.Matrix([[c, -d], [d, c]])
+    r"""Eq. 15: :math:`U = [[\sqrt{1-\delta^2}, -\delta], [\delta, \sqrt{1-\delta^2}]]`,
+    the one definition (:func:`gstheory.spectrum.eq15_entries`) in SymPy."""
+    return sp.Matrix(eq15_entries(d, sp.sqrt))
+
+
+class SympyFunctions:
+    """The number context of :mod:`gstheory.dynamics` in SymPy: a dynamics' link written
+    once serves the numerics and the derivations (``dyn.link(x, SYMPY)``)."""
+
+    log = staticmethod(sp.log)
+    exp = staticmethod(sp.exp)
+
+    @staticmethod
+    def log1p(x: sp.Expr) -> sp.Expr:
+        r""":math:`\log(1 + x)`."""
+        return sp.log(1 + x)
+
+
+#: The SymPy context.
+SYMPY = SympyFunctions()
 
 
 def lambert_c(s2: sp.Expr, lam_: sp.Expr = lam) -> sp.Expr:

@@ -33,19 +33,21 @@ Paper: Eq. 9, Eq. 10, Eq. 11, Eq. 15, Theorem 1, Theorem 2 / Eq. 16 (Sec. 3.3).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import sympy as sp
 
-from .. import validation as check
-from .common import alphas, delta, lam, strengths_sq
+from ..dynamics import EXACT, TAYLOR, Dynamics, as_dynamics
+from ..spectrum import eq15_entries
+from .common import SYMPY, alphas, delta, lam, strengths_sq
 from .derivation import Derivation, Tex, eq
 
 NAME = "theorem-2-all-orders"
 
-#: the two dynamics: key -> (label in titles, paper equation)
-DYNAMICS = {"taylor": ("Eq. 10", "Taylor"), "exact": ("Eq. 9", "exact")}
+#: the dynamics, in the order the document treats them (Taylor first: it defines W)
+DYNAMICS: tuple[Dynamics, ...] = (TAYLOR, EXACT)
 
 c = sp.Symbol("c", positive=True)
 s1, s2 = strengths_sq(2)
@@ -55,29 +57,29 @@ Dl = sp.Symbol("Delta", real=True)          # alpha_1 - alpha_2
 ROOT_HALF = sp.sqrt(2) / 2
 
 
-def _link(dynamics: str) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
-    """``(link, link')``: ``log`` and ``1/x`` (Eq. 10) or ``logit`` and ``1/(x(1-x))``
-    (Eq. 9); ``logit(x) = log x - log(1 - x)`` for ``0 < x < 1``."""
-    if dynamics == "taylor":
-        return sp.log, lambda x: 1 / x
-    return (lambda x: sp.log(x) - sp.log(1 - x)), (lambda x: 1 / (x * (1 - x)))
+def _link(dyn: Dynamics) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """``(link, link')`` of the dynamics' own definition (:mod:`gstheory.dynamics`, in
+    SymPy), with the sign that makes it increasing: ``log`` and ``1/x`` (Eq. 10) or
+    ``logit`` and ``1/(x(1-x))`` (Eq. 9)."""
+    return (lambda x: -dyn.link(x, SYMPY)), dyn.link_slope
 
 
 def coupling_matrix() -> sp.Matrix:
-    """Eq. 15 with ``c`` a positive symbol standing for ``sqrt(1 - delta^2)``."""
-    return sp.Matrix([[c, -delta], [delta, c]])
+    """Eq. 15 (:func:`gstheory.spectrum.eq15_entries`) with ``c`` a positive symbol
+    standing for ``sqrt(1 - delta^2)``."""
+    return sp.Matrix(eq15_entries(delta, lambda _: c))
 
 
-def system_matrix(dynamics: str) -> sp.Matrix:
+def system_matrix(dynamics: Any) -> sp.Matrix:
     r""":math:`A`: :math:`U(S^2+\lambda I)U^T/\lambda` (Eq. 10) or :math:`US^2U^T/\lambda`
-    (Eq. 9), in terms of ``c`` and ``delta``."""
-    check.choice("dynamics", dynamics, tuple(DYNAMICS))
+    (Eq. 9), in terms of ``c`` and ``delta`` (the dynamics' ``identity_in_M``)."""
+    dyn = as_dynamics(dynamics)
     U = coupling_matrix()
-    A = U * sp.diag(s1, s2) * U.T / lam
-    return (A + sp.eye(2)).applyfunc(sp.expand) if dynamics == "taylor" else A.applyfunc(sp.expand)
+    A = U * sp.diag(s1, s2) * U.T / lam + dyn.identity_in_M * sp.eye(2)
+    return A.applyfunc(sp.expand)
 
 
-def derivative_closed_form(dynamics: str = "exact") -> tuple[tuple[sp.Symbol, ...], sp.Expr]:
+def derivative_closed_form(dynamics: Any = "exact") -> tuple[tuple[sp.Symbol, ...], sp.Expr]:
     r"""The all-orders closed form of :math:`dz^*_2/ds_1^2` (Theorem 2, two features).
 
     .. math:: \frac{dz^*_2}{ds_1^2} = \frac{s_2^2 (c\alpha_1 + \delta\alpha_2)\, c\delta
@@ -111,9 +113,9 @@ def derivative_closed_form(dynamics: str = "exact") -> tuple[tuple[sp.Symbol, ..
 
     Paper: Eq. 9-11, Eq. 15, Theorem 2 (Eq. 16).
     """
-    check.choice("dynamics", dynamics, tuple(DYNAMICS))
-    _, dlink = _link(dynamics)
-    A = system_matrix(dynamics)
+    dyn = as_dynamics(dynamics)
+    _, dlink = _link(dyn)
+    A = system_matrix(dyn)
     d1, d2 = dlink(a1), dlink(a2)
     M = sp.diag(d1, d2) + A
     expr = s2 * (c * a1 + delta * a2) * c * delta * (d2 - d1) / (lam**2 * M.det())
@@ -164,12 +166,13 @@ def _shared(d: Derivation) -> None:
             how="`solve(sqrt(1 - delta^2) - delta, delta)`")
 
 
-def _branch(d: Derivation, dynamics: str) -> dict[str, str]:
+def _branch(d: Derivation, dyn: Dynamics) -> dict[str, str]:
     """The all-orders argument for one dynamics; returns the titles of its results."""
-    tag, word = DYNAMICS[dynamics]
-    link, dlink = _link(dynamics)
-    exact = dynamics == "exact"
-    A = system_matrix(dynamics)
+    tag, word = dyn.equation, dyn.label
+    link, dlink = _link(dyn)
+    eye = dyn.identity_in_M                    # Taylor: A contains I
+    bounded = math.isfinite(dyn.alpha_max)     # exact: the link's barrier at alpha = 1
+    A = system_matrix(dyn)
     U = coupling_matrix()
     al = sp.Matrix([a1, a2])
     T = lambda s: f"{s} ({tag})"
@@ -177,11 +180,11 @@ def _branch(d: Derivation, dynamics: str) -> dict[str, str]:
 
     d.given(T("Fixed-point equation"), eq(Tex("F(\\alpha)"), al.applyfunc(link) + A * al),
             ref=tag, how=f"the fixed point of the {word} dynamics, $F(\\alpha^*) = 0$; "
-            "$A = " + ("U(S^2+\\lambda I)U^T/\\lambda" if not exact else "US^2U^T/\\lambda")
+            "$A = " + ("U(S^2+\\lambda I)U^T/\\lambda" if eye else "US^2U^T/\\lambda")
             + "$, $z^* = S^2U^T\\alpha^*/\\lambda$ (Eq. 11)")
     x = sp.Symbol("x", positive=True)
     domain = [T("Domain of the link")]
-    if exact:
+    if bounded:
         d.hypothesis(T("Domain of the link"), 1 - x, "positive",
                      how="$\\operatorname{logit}$ is defined on $(0, 1)$: every point $x$ "
                          "of the segments below satisfies $0 < x < 1$",
@@ -217,7 +220,7 @@ def _branch(d: Derivation, dynamics: str) -> dict[str, str]:
     W = Tex("W", real=True)
     DM = Tex("\\det M", real=True)
     Z = Tex("\\frac{dz^*_2}{ds_1^2}", real=True)
-    if not exact:  # shared by both branches (the Taylor branch runs first)
+    if dyn is DYNAMICS[0]:  # shared by both branches (the first one defines it)
         d.definition("W", W, c * a1 + delta * a2, how="$W = c\\alpha_1 + \\delta\\alpha_2 = "
                      "\\lambda z^*_1/s_1^2$ (Eq. 11)")
     d.definition(T("det M"), DM, M.det(), how="$M = \\operatorname{diag}(d) + A$")
@@ -228,13 +231,13 @@ def _branch(d: Derivation, dynamics: str) -> dict[str, str]:
            how=f"chain rule on $z^*_2 = {sp.latex(z2)}$ (Eq. 11; $U$ does not depend on "
                "$s_1^2$), with the implicit derivative",
            uses=[T("Implicit derivative"), "W", T("det M"), cdef], name=Z, ref="Eq. 16")
-    detA = ((s1 + lam) * (s2 + lam) if not exact else s1 * s2) / lam**2
+    detA = (s1 + eye * lam) * (s2 + eye * lam) / lam**2
     dm_form = dd1 * dd2 + dd1 * A[1, 1] + dd2 * A[0, 0] + detA
     d.step(T("det M expanded"), DM, dm_form, how="`det`, with $\\det U = c^2 + \\delta^2 = 1$",
            uses=[T("det M"), cdef])
     for i, (ddi, ai) in enumerate(((dd1, a1), (dd2, a2)), start=1):
         d.sign(T(f"d_{i} > 0"), ddi, "positive", via=dlink(ai),
-               uses=[T("Slopes of the link")] + ([T(f"alpha_{i} < 1")] if exact else []),
+               uses=[T("Slopes of the link")] + ([T(f"alpha_{i} < 1")] if bounded else []),
                how="the link is increasing")
     d.sign(T("det M > 0"), DM, "positive", via=dm_form,
            uses=[T("det M"), cdef, T("d_1 > 0"), T("d_2 > 0")],
@@ -247,7 +250,7 @@ def _branch(d: Derivation, dynamics: str) -> dict[str, str]:
                          "($= d_1$ if $\\alpha_1 = \\alpha_2$)")
     v = sp.Matrix([1, -1])
     vAv = sp.factor((v.T * A * v)[0])
-    vAv_form = (s1 * (c - delta) ** 2 + s2 * (c + delta) ** 2) / lam + (0 if exact else 2)
+    vAv_form = (s1 * (c - delta) ** 2 + s2 * (c + delta) ** 2) / lam + 2 * eye
     N = Tex("N", real=True)
     d.definition(T("N"), N, 2 * kap + vAv, show=eq(N, 2 * kap + vAv_form),
                  how="$N = 2\\kappa + v^TAv$, $v = (1, -1)$")
@@ -266,22 +269,22 @@ def _branch(d: Derivation, dynamics: str) -> dict[str, str]:
             how="`solve` $F_1 - F_2 = 0$ (both vanish at the fixed point) for $\\Delta$; "
                 "$N > 0$")
     # -- the factorisation -----------------------------------------------------------------
-    K1 = 2 * lam * kap + 2 * s2 + (0 if exact else 2 * lam)
+    K1 = 2 * lam * kap + 2 * s2 + 2 * eye * lam
     Wf = (c + delta) * S * K1 / (2 * lam * N)
     Wname = Tex("W", real=True)
     d.step(T("W at the fixed point"), c * a1 + delta * a2, Wf,
            how="$W = \\frac{c+\\delta}{2}S + \\frac{c-\\delta}{2}\\Delta$ with the "
                "difference lemma", name=Wname,
            uses=["Sum and difference coordinates", T("Difference lemma"), T("N"), cdef])
-    gform = (1 / (a1 * a2)) if not exact else (1 - a1 - a2) / (a1 * (1 - a1) * a2 * (1 - a2))
+    gform = dyn.scaled_slope_quotient(a1, a2) / (a1 * a2)   # (d_2 - d_1)/Delta
     Tt = Tex("\\tau", real=True)
-    if exact:
+    if bounded:
         d.definition(T("tau"), Tt, 1 - a1 - a2, how="$\\tau = 1 - \\alpha_1 - \\alpha_2$")
         gform = Tt / (a1 * (1 - a1) * a2 * (1 - a2))
     d.step(T("Slope difference"), dd2 - dd1, Dl * gform,
            how="subtract the slopes", uses=[T("Slopes of the link"),
                                           "Sum and difference coordinates"]
-           + ([T("tau")] if exact else []))
+           + ([T("tau")] if bounded else []))
     R_form = s2 * c * S**2 * K1 * (gform / (2 * lam**4 * N**2 * DM))
     R = Tex("R", real=True)
     d.definition(T("R"), R, R_form, how="the cofactor of the factorisation")
@@ -290,10 +293,10 @@ def _branch(d: Derivation, dynamics: str) -> dict[str, str]:
                "the difference lemma for $\\Delta$",
            uses=[T("Closed form of the starvation"), T("W at the fixed point"),
                  T("Slopes of the link"), "Sum and difference coordinates",
-                 T("Difference lemma"), T("R"), cdef] + ([T("tau")] if exact else []),
+                 T("Difference lemma"), T("R"), cdef] + ([T("tau")] if bounded else []),
            name=Z)
     pos_uses = [T("Divided difference kappa"), T("N > 0"), T("det M > 0")]
-    if exact:
+    if bounded:
         # 1 - alpha1 - alpha2 > 0, from the sum of the fixed-point equations
         mu = sp.Symbol("mu", real=True)
         d.divided_difference(T("Divided difference mu"), link, a1, 1 - a2, mu, dlink,
@@ -337,7 +340,7 @@ def _branch(d: Derivation, dynamics: str) -> dict[str, str]:
                                   same_sign={c + delta: "sign(c + delta) = sign(delta + 1/sqrt2)"},
                                   how="the factorisation")
     # -- the convention-free starvation ----------------------------------------------------
-    K2 = 2 * lam * kap + 2 * s1 + (0 if exact else 2 * lam)
+    K2 = 2 * lam * kap + 2 * s1 + 2 * eye * lam
     P2_form = s2 * S * K2 / (2 * lam**2 * N)
     P2 = Tex("P_2", real=True)
     d.definition(T("P_2"), P2, P2_form, how="the cofactor of $z^*_2$")
@@ -409,8 +412,8 @@ def derive() -> Derivation:
               "fixed-point equation; $c$ is a positive symbol with $c = \\sqrt{1-\\delta^2}$, "
               "substituted wherever an identity needs $c^2 + \\delta^2 = 1$.")
     _shared(d)
-    res = {dyn: _branch(d, dyn) for dyn in DYNAMICS}
-    t, e = res["taylor"], res["exact"]
+    res = {dyn.name: _branch(d, dyn) for dyn in DYNAMICS}
+    t, e = res[TAYLOR.name], res[EXACT.name]
     d.summary(
         "The implicit derivative has a closed form whose only sign-carrying factors are "
         "$c\\delta$, $W = c\\alpha_1 + \\delta\\alpha_2$ and $d_2 - d_1$. Subtracting the two "
@@ -422,8 +425,8 @@ def derive() -> Derivation:
         "starves the weaker one for every $\\delta \\in (0, 1)$ and feeds it for every "
         "$\\delta \\in (-1, 0)$ except $-1/\\sqrt2$, where $d|z^*_2|/ds_1^2 = 0$.",
         [t["closed"], t["lemma"], t["factor"], t["sign"], t["magnitude"], e["sign"]])
-    for dyn, r in res.items():
-        lab = DYNAMICS[dyn][0]
+    for name, r in res.items():
+        lab = as_dynamics(name).equation
         d.result(f"Signed starvation, all orders ({lab})", r["sign"])
         d.result(f"Starvation in magnitude ({lab})", r["magnitude"])
     d.result("z2* = 0 at delta = 1/sqrt2 (Eq. 9)", e["zero"])

@@ -95,3 +95,33 @@ def test_docstring_examples_run():
     for module in (pkg, ex, ta):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0
+
+
+class _MPScalars:
+    """mpmath's scalar functions, the context the interval certificates also use."""
+
+    exp = staticmethod(mp.exp)
+    log1p = staticmethod(mp.log1p)
+
+
+@pytest.mark.parametrize("dyn", ALL, ids=str)
+@given(u=st.floats(-30.0, -1e-3, allow_nan=False), v=st.floats(-30.0, -1e-3, allow_nan=False))
+def test_certificate_pieces_against_the_link_written_from_the_paper(dyn, u, v):
+    """link_from_log, log_slope and scaled_slope_quotient (the pieces the all-orders
+    certificate reads) against the paper's link and its derivatives, in mpmath."""
+    with mp.workdps(50):
+        a1, a2 = mp.exp(mp.mpf(u)), mp.exp(mp.mpf(v))
+        assert abs(dyn.link_from_log(mp.mpf(u), _MPScalars) - mp_link(dyn, a1)) < mp.mpf(
+            10) ** -40 * (1 + abs(mp_link(dyn, a1)))
+        dl = lambda a: mp.diff(lambda w: mp_link(dyn, w), a)     # l'(alpha)
+        assert abs(dyn.log_slope(a1) + a1 * dl(a1)) < mp.mpf(10) ** -30 * (1 + abs(a1 * dl(a1)))
+        if abs(a1 - a2) > mp.mpf(10) ** -6 * a1:
+            quotient = a1 * a2 * (dl(a2) - dl(a1)) / (a2 - a1)
+            got = dyn.scaled_slope_quotient(a1, a2)
+            assert abs(got - quotient) < mp.mpf(10) ** -20 * (1 + abs(quotient))
+        # the link vanishes at link_root; its barrier (if any) sits at alpha_max
+        assert abs(mp_link(dyn, mp.mpf(dyn.link_root))) < mp.mpf(10) ** -45
+        if np.isfinite(dyn.alpha_max):
+            assert mp_link(dyn, mp.mpf(dyn.alpha_max) * (1 - mp.mpf(10) ** -40)) < -90
+        else:
+            assert mp.isfinite(mp_link(dyn, mp.mpf(10) ** 6))

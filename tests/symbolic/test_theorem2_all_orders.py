@@ -59,7 +59,8 @@ def proven_rules():
     lambdified in (delta, s1^2, s2^2): dynamics -> (signed rule, magnitude rule)."""
     d = t2.derive()
     out = {}
-    for dyn, (lab, _) in t2.DYNAMICS.items():
+    for dynamics in t2.DYNAMICS:
+        dyn, lab = dynamics.name, dynamics.equation
         signed = d.steps[d.index(f"Sign of the starvation ({lab})") - 1].claim.rhs
         magnitude = d.steps[d.index(f"Sign of the starvation in magnitude ({lab})") - 1].claim.rhs
         out[dyn] = tuple(sp.lambdify((t2.delta, t2.s1, t2.s2), r, modules="numpy")
