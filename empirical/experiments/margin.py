@@ -34,7 +34,7 @@ from gstheory import validation as check
 from gstheory.empirical.attacks import margin_cdf, minimal_perturbation, predict, robust_accuracy
 from gstheory.empirical.data.cifar import load_cifar10
 from gstheory.empirical.data.idx import load_dataset
-from gstheory.empirical.harness import Config, Experiment, Prediction, progress, register
+from gstheory.empirical.harness import Config, Experiment, Prediction, diverged, progress, register
 from gstheory.empirical.hparams import OneOf, Range, Text, count, positive, unit
 from gstheory.empirical.methods import make_method
 from gstheory.io import save_figure
@@ -186,13 +186,15 @@ def _train(model, method, X, Y, *, epochs, batch, lr, momentum, seed, desc):
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     gen = torch.Generator().manual_seed(seed)
     model.train()
+    step = 0
     for _ in progress(range(epochs), desc=desc):
         perm = torch.randperm(len(Y), generator=gen)
         for i in range(0, len(Y), batch):
             b = perm[i:i + batch]
             loss = method.loss([model(X[b])], [Y[b]])
+            step += 1
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"{desc}: loss is {float(loss)}")
+                raise diverged(desc, float(loss), step, lr)
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -378,12 +378,17 @@ def test_a_busy_results_folder_is_refused(dummy, tmp_path):
     assert len(CALLS) == 3
 
 
-def test_divergence_names_the_learning_rate(tmp_path):
-    with pytest.raises(harness.DivergenceError, match=r"diverged.*lr="):
-        harness.run_experiment("two-moons", preset="smoke", device="cpu",
+@pytest.mark.parametrize("name, overrides", [
+    ("two-moons", {"lr": "100", "variants": "pos-margin"}),
+    ("feature-dynamics", {"lr": "100"}),
+    ("margin", {"lr": "100"}),
+])
+def test_divergence_names_the_learning_rate(tmp_path, name, overrides):
+    with pytest.raises(harness.DivergenceError, match=r"diverged.*lr=\[?100"):
+        harness.run_experiment(name, preset="smoke", device="cpu",
                                out_dir=tmp_path, progress=False, figures=False,
-                               overrides={"lr": "100", "variants": "pos-margin"})
-    assert not list((tmp_path / "two-moons" / "smoke").glob("seed-*.json"))
+                               overrides=overrides)
+    assert not list((tmp_path / name / "smoke").glob("seed-*.json"))
 
 
 def test_progress_in_a_log_is_plain_lines(capsys):
