@@ -27,9 +27,14 @@ from gstheory.testing import (
 
 torch = pytest.importorskip("torch")
 
-Z_RTOL = 1e-6
+#: Measured over 40 drawn networks (L-BFGS to a 1e-13 gradient): worst relative z error
+#: 1.1e-8, median 2.6e-9; the tolerance keeps a 10x margin.
+Z_RTOL = 1e-7
 EPS = 1e-5
-RATE_RTOL = 1e-2
+#: Measured over the same 40: worst relative error of the forward difference against the
+#: implicit derivative 3.1e-5 (O(EPS) truncation), median 2.3e-6; signs agree 38 of 38
+#: resolved. The tolerance keeps a 30x margin.
+RATE_RTOL = 1e-3
 #: Relative accuracy of z from two exact primal solves (Newton to a 1e-13 gradient).
 RESOLUTION = 1e-11
 CHAIN_EXAMPLES = 8
