@@ -214,7 +214,10 @@ class _FlintBackend:
 
 
 def flint_available() -> bool:
-    """Whether python-flint (the optional extra ``certify``) is installed."""
+    """Whether python-flint (the optional extra ``certify``) is installed.
+
+    Paper: none (infrastructure).
+    """
     try:
         import flint  # noqa: F401
     except ImportError:
@@ -319,6 +322,9 @@ class BoxVerdict:
         enclosure_method: what proved the enclosure (``a-priori lemma``, ``Miranda``,
             ``Krawczyk``); alpha_bounds: the enclosure as bounds on
             :math:`\alpha_1^*, \alpha_2^*` (the lemma's open bounds for the a-priori case).
+
+    Paper: Theorem 2 (Eq. 16) on a box of Eq. 15's parameters; beyond the paper: interval
+    certificates.
     """
 
     box: Box
@@ -351,6 +357,8 @@ class Certificate:
     Fractions are of the box's volume in the coordinates ``(delta, log ratio, log lam)``.
     ``stopped`` says what ended the run early (``None``: every box was decided or reached
     the depth limit; ``"box budget"`` or ``"time budget"`` otherwise).
+
+    Paper: Theorem 2 (Eq. 16), Eq. 15; beyond the paper: interval certificates.
     """
 
     box: Box

@@ -32,7 +32,10 @@ from scipy.special import expit, log_expit
 
 
 class FloatContext:
-    """Batched float64 (the default context)."""
+    """Batched float64 (the default context).
+
+    Paper: none (infrastructure).
+    """
 
     name = "float64"
     exp = staticmethod(np.exp)
@@ -87,7 +90,10 @@ def _ufunc(f: Any) -> Any:
 
 
 class MPContext:
-    """Numpy object arrays of ``mpmath.mpf`` at the working precision ``mp.mp.dps``."""
+    """Numpy object arrays of ``mpmath.mpf`` at the working precision ``mp.mp.dps``.
+
+    Paper: none (infrastructure).
+    """
 
     name = "mpmath"
     exp = staticmethod(_ufunc(mp.exp))

@@ -59,7 +59,10 @@ MAX_GAMMA = 600.0
 
 def check_scale(s2: np.ndarray, lam: np.ndarray, gamma: np.ndarray | None = None) -> None:
     """Refuse ``s2 / lam`` (ridge, ``gamma is None``) or ``1 / lam`` and ``|gamma|`` (SD)
-    outside float64's workable range, naming the parameter (ValueError)."""
+    outside float64's workable range, naming the parameter (ValueError).
+
+    Paper: none (infrastructure).
+    """
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         if gamma is None:
             ratio = float(np.max(s2)) / float(np.min(lam))
@@ -85,6 +88,8 @@ class DualSystem:
         M: ``(n, n)`` symmetric positive (semi)definite matrix.
         c: ``(n,)`` constant term (SD margin target; zeros for ridge).
         dynamics: the :class:`~gstheory.dynamics.Dynamics` (compares equal to its name).
+
+    Paper: Eq. 9, Eq. 10 (Sec. 3.2), Eq. 18 (Sec. 3.4).
     """
 
     M: np.ndarray
@@ -99,12 +104,18 @@ class DualSystem:
 
 def check_dynamics(dynamics: Any) -> Dynamics:
     """The :class:`~gstheory.dynamics.Dynamics` for a name or instance (ValueError
-    naming ``dynamics`` otherwise); the same as :func:`gstheory.dynamics.as_dynamics`."""
+    naming ``dynamics`` otherwise); the same as :func:`gstheory.dynamics.as_dynamics`.
+
+    Paper: Eq. 9, Eq. 10, Eq. 18 (the dynamics it selects).
+    """
     return as_dynamics(dynamics)
 
 
 def check_spectrum(spectrum: Any) -> Spectrum:
-    """A :class:`~gstheory.spectrum.Spectrum`, else ValueError naming ``spectrum``."""
+    """A :class:`~gstheory.spectrum.Spectrum`, else ValueError naming ``spectrum``.
+
+    Paper: none (infrastructure).
+    """
     if not isinstance(spectrum, Spectrum):
         raise check.fail("spectrum", type(spectrum).__name__,
                          "must be a gstheory.spectrum.Spectrum (use perturbed_identity, "
@@ -270,18 +281,27 @@ def vector_field_jacobian(alpha: Any, spectrum: Spectrum, penalty: Penalty,
 
 def log_term(a: np.ndarray, dynamics: Dynamics | str) -> np.ndarray:
     r"""The link :math:`\ell(\alpha)`: :math:`\log\frac{1-\alpha}{\alpha}` (exact) or
-    :math:`-\log\alpha` (Taylor). No validation (internal building block)."""
+    :math:`-\log\alpha` (Taylor). No validation (internal building block).
+
+    Paper: the log terms (barriers) of Eq. 9, Eq. 10, Eq. 18.
+    """
     return as_dynamics(dynamics).link(a)
 
 
 # ------------------------------------------------------------- coordinate forms (internal)
 def to_coords(a: np.ndarray, dynamics: Dynamics | str) -> np.ndarray:
-    r"""Solver coordinates :math:`x = -\ell(\alpha)`: logit (exact) or log (Taylor)."""
+    r"""Solver coordinates :math:`x = -\ell(\alpha)`: logit (exact) or log (Taylor).
+
+    Paper: the log terms of Eq. 9, Eq. 10, Eq. 18 (as the solver's coordinates).
+    """
     return as_dynamics(dynamics).to_coords(a)
 
 
 def from_coords(x: np.ndarray, dynamics: Dynamics | str) -> tuple[np.ndarray, np.ndarray]:
-    r"""``(alpha, d alpha / dx)`` from solver coordinates (stable sigmoid / exp)."""
+    r"""``(alpha, d alpha / dx)`` from solver coordinates (stable sigmoid / exp).
+
+    Paper: the dual variables of Eq. 9, Eq. 10, Eq. 18 (from the solver's coordinates).
+    """
     return as_dynamics(dynamics).from_coords(x)
 
 
@@ -298,6 +318,8 @@ def coords_residual(x: np.ndarray, M: np.ndarray, c: np.ndarray,
 
     Returns:
         ``(F, J)`` of shapes ``(B, n)`` and ``(B, n, n)``.
+
+    Paper: the fixed-point equations of Eq. 9, Eq. 10, Eq. 18.
     """
     a, da = from_coords(x, dynamics)
     F = -x - c - np.einsum("bij,bj->bi", M, a)

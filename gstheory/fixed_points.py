@@ -94,21 +94,30 @@ __all__ = [
 def newton_batch(M: Any, c: Any, dynamics: Any, x0: Any = None, tol: float = DEFAULT_TOL,
                  max_iter: int = 100) -> tuple:
     """Legacy form of :func:`gstheory.solvers.newton.newton`: ``(x, residual,
-    iterations, converged)``."""
+    iterations, converged)``.
+
+    Paper: the fixed-point equations of Eq. 9, Eq. 10, Eq. 18.
+    """
     r = newton(M, c, dynamics, x0, tol=tol, max_iter=max_iter)
     return r.x, r.residual, r.iterations, r.converged
 
 
 def mp_system(U: Any, s2: Any, penalty: Any, dynamics: Any) -> tuple:
     """Legacy form of :func:`gstheory.solvers.mp.mp_system`: ``(M, c)`` as
-    ``mpmath.matrix`` at the working precision."""
+    ``mpmath.matrix`` at the working precision.
+
+    Paper: Eq. 9, Eq. 10, Eq. 18 (their ``(M, c)``).
+    """
     M, c = _smp.mp_system(U, s2, penalty, dynamics)
     return mp.matrix(M[0].tolist()), mp.matrix(c[0].tolist())
 
 
 def mp_newton(M: Any, c: Any, dynamics: Any, x0: list, max_iter: int = 200) -> tuple:
     """Legacy form of :func:`gstheory.solvers.mp.mp_solve` on ``mpmath.matrix`` inputs:
-    ``(x, relative residual, iterations, converged)``."""
+    ``(x, relative residual, iterations, converged)``.
+
+    Paper: the fixed-point equations of Eq. 9, Eq. 10, Eq. 18.
+    """
     n = len(x0)
     Mo = MP.asarray([[M[i, j] for j in range(n)] for i in range(n)])[None]
     co = MP.asarray([c[i] for i in range(n)])[None]

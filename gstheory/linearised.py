@@ -367,6 +367,8 @@ def z_gap(full: Trajectory, lin: Trajectory) -> float:
     Raises:
         ValueError: trajectories recorded at different steps, or a linearised trajectory
             with :math:`z \equiv 0`.
+
+    Paper: Eq. 3, Eq. 4 (how far the full network strays from the linear regime).
     """
     if not np.array_equal(full.steps, lin.steps) or full.z.shape != lin.z.shape:
         raise check.fail("full", full.steps, "must be recorded at the same steps as lin")

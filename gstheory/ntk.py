@@ -87,7 +87,10 @@ def activation_gain(activation: str) -> float:
 
 
 class Erf(nn.Module):
-    """Elementwise error function, :math:`\\xi(f) = \\operatorname{erf}(f)`."""
+    """Elementwise error function, :math:`\\xi(f) = \\operatorname{erf}(f)`.
+
+    Paper: the nonlinearity :math:`\\xi` of Eq. 1 (Sec. 3.1).
+    """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.erf(x)
@@ -192,7 +195,10 @@ class NTKMLP(nn.Module):
 
 # --------------------------------------------------------------------------- helpers
 def trainable_parameters(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
-    r"""``(name, parameter)`` for every parameter with ``requires_grad``: :math:`\theta`."""
+    r"""``(name, parameter)`` for every parameter with ``requires_grad``: :math:`\theta`.
+
+    Paper: the parameters :math:`\theta` of Eq. 1-3 (Sec. 3.1).
+    """
     if not isinstance(model, nn.Module):
         raise check.fail("model", model, "must be a torch.nn.Module")
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
@@ -203,12 +209,18 @@ def trainable_parameters(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
 
 
 def parameter_count(model: nn.Module) -> int:
-    r"""``m``, the number of trainable parameters (the width of :math:`\Phi_0`)."""
+    r"""``m``, the number of trainable parameters (the width of :math:`\Phi_0`).
+
+    Paper: ``m``, the number of parameters (Sec. 3.1; the width of Eq. 2).
+    """
     return int(sum(p.numel() for _, p in trainable_parameters(model)))
 
 
 def parameter_vector(model: nn.Module) -> np.ndarray:
-    r""":math:`\theta` as one float64 vector (``named_parameters()`` order)."""
+    r""":math:`\theta` as one float64 vector (``named_parameters()`` order).
+
+    Paper: the parameters :math:`\theta` of Eq. 1-3 (Sec. 3.1).
+    """
     return np.concatenate([p.detach().cpu().double().reshape(-1).numpy()
                            for _, p in trainable_parameters(model)])
 
@@ -226,6 +238,8 @@ def as_inputs(model: nn.Module, X: Any) -> torch.Tensor:
 
     Raises:
         ValueError: not numeric, empty, or containing NaN/inf.
+
+    Paper: none (infrastructure).
     """
     dtype, device = _param_dtype(model), _param_device(model)
     if isinstance(X, torch.Tensor):
@@ -254,6 +268,8 @@ def call_model(model: nn.Module, X: torch.Tensor) -> torch.Tensor:
 
     Raises:
         ValueError: the model cannot be applied to ``X`` (e.g. wrong number of features).
+
+    Paper: none (infrastructure).
     """
     try:
         return model(X)
@@ -268,6 +284,8 @@ def network_outputs(model: nn.Module, X: Any) -> np.ndarray:
 
     Raises:
         ValueError: bad ``X`` or a model whose output is not one scalar per example.
+
+    Paper: the network output of Eq. 1 (Sec. 3.1).
     """
     Xt = as_inputs(model, X)
     with torch.no_grad():
@@ -288,7 +306,10 @@ _BATCH_COUPLING = (nn.modules.batchnorm._BatchNorm, nn.SyncBatchNorm)
 
 
 class LayerwiseRefused(ValueError):
-    """The layer-wise Gram shortcut does not apply to this model (message says why)."""
+    """The layer-wise Gram shortcut does not apply to this model (message says why).
+
+    Paper: none (infrastructure).
+    """
 
 
 def _refuse(reason: str) -> LayerwiseRefused:

@@ -36,7 +36,10 @@ PENALTY_NAMES = ("ridge", "sd")
 
 def finite_result(name: str, value: Any, compute: Any) -> Any:
     """Evaluate ``compute()`` with float warnings silenced; a non-finite result is refused
-    as a ValueError naming the input ``name`` (its magnitude overflows float64)."""
+    as a ValueError naming the input ``name`` (its magnitude overflows float64).
+
+    Paper: none (infrastructure).
+    """
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         out = compute()
     if not np.all(np.isfinite(out)):
@@ -211,6 +214,8 @@ def as_penalty(penalty: Any, lam: Any = None, gamma: Any = None) -> Penalty:
 
     Raises:
         ValueError: not a penalty, or a name without ``lam``.
+
+    Paper: Eq. 5, Eq. 17, Sec. 4.4 (the penalty it selects).
     """
     if isinstance(penalty, (Ridge, SpectralDecoupling)):
         return penalty

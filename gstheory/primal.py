@@ -59,6 +59,8 @@ class PrimalSolution:
         z: ``(n,)`` responses :math:`U^TY\hat y` (Eq. 4); alpha: ``(n,)``
         :math:`\sigma(-y\hat y)`; objective: loss value; grad_norm: relative gradient
         norm at the returned point; iterations; converged; spectrum: the SVD used.
+
+    Paper: Eq. 3-6, Eq. 17 (the optimum, its responses and dual variables).
     """
 
     theta: np.ndarray

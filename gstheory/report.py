@@ -33,7 +33,10 @@ INV_SQRT2 = 1.0 / np.sqrt(2.0)
 
 
 def sign_colours() -> list[str]:
-    """Colours of the sign maps: reversed (> 0), zero, holds (< 0)."""
+    """Colours of the sign maps: reversed (> 0), zero, holds (< 0).
+
+    Paper: none (infrastructure).
+    """
     return ["#d7301f", "#f7f7f7", "#2166ac"]
 
 
@@ -47,7 +50,10 @@ def _plt():
 
 
 def write_atomic(path: Path, data: str | bytes) -> Path:
-    """Write ``data`` (text or bytes) to ``path`` atomically (:mod:`gstheory.io`)."""
+    """Write ``data`` (text or bytes) to ``path`` atomically (:mod:`gstheory.io`).
+
+    Paper: none (infrastructure).
+    """
     if isinstance(data, str):
         return atomic_write_text(path, data)
     return atomic_write_bytes(path, data)
@@ -104,7 +110,10 @@ def sign_map_figure(maps: Sequence[Any], out: Path, lam_indices: Sequence[int] |
 
 def lam_dependence_figure(m: Any, out: Path, ratio_index: int | None = None) -> Path:
     r"""Sign over (``delta``, ``lambda``) at a fixed ratio: vertical bands mean the sign
-    does not depend on :math:`\lambda`. Paper: Theorem 2."""
+    does not depend on :math:`\lambda`.
+
+    Paper: Theorem 2.
+    """
     plt = _plt()
     from matplotlib.colors import ListedColormap
 
@@ -125,7 +134,10 @@ def lam_dependence_figure(m: Any, out: Path, ratio_index: int | None = None) -> 
 
 
 def error_curves_figure(curves: Sequence[Any], out: Path) -> Path:
-    """Log-log error curves (Eq. 10 vs Eq. 9; Lemma 1) with fitted slopes."""
+    """Log-log error curves (Eq. 10 vs Eq. 9; Lemma 1) with fitted slopes.
+
+    Paper: Eq. 9, Eq. 10 (Sec. 3.2), Lemma 1 (Eq. 14).
+    """
     plt = _plt()
     fig, axes = plt.subplots(1, len(curves), figsize=(5.2 * len(curves), 3.8),
                              squeeze=False, constrained_layout=True)
@@ -143,7 +155,10 @@ def n_feature_figure(scan: Any, out: Path) -> Path:
     r"""n features, convention-free (:class:`gstheory.validity.MagnitudeScan`): per
     coupling distribution, the fraction of stronger/weaker pairs where the stronger
     feature shrinks the weaker one's :math:`|z^*|`, and the accuracy of the first-order
-    pairwise rule, against ``n``."""
+    pairwise rule, against ``n``.
+
+    Paper: Theorem 2's remark on higher dimensions; beyond the paper: the n-feature form.
+    """
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.8), constrained_layout=True)
     for a, cp in enumerate(scan.couplings):
@@ -375,6 +390,8 @@ class ReportData:
         spread_figure, ``(caption, path)`` of :func:`seed_spread_figure`;
         derivations: records of ``gstheory derive``; timings: step -> seconds; notes:
         free lines.
+
+    Paper: none (infrastructure).
     """
 
     title: str
@@ -395,7 +412,10 @@ def _status_badge(status: str) -> str:
 
 def math_html(tex: str) -> str:
     """MathML for a LaTeX formula (``latex2mathml``, no network); the LaTeX in a
-    ``<code>`` element when the converter is not installed."""
+    ``<code>`` element when the converter is not installed.
+
+    Paper: none (infrastructure).
+    """
     try:
         from latex2mathml.converter import convert
     except ImportError:
@@ -407,7 +427,10 @@ def math_html(tex: str) -> str:
 
 
 def round_sig(obj: Any, digits: int = 4) -> Any:
-    """``obj`` with every float rounded to ``digits`` significant digits (recursively)."""
+    """``obj`` with every float rounded to ``digits`` significant digits (recursively).
+
+    Paper: none (infrastructure).
+    """
     if isinstance(obj, bool) or obj is None:
         return obj
     if isinstance(obj, (float, np.floating)):
@@ -422,7 +445,10 @@ def round_sig(obj: Any, digits: int = 4) -> Any:
 
 def spread(values: Any) -> str | None:
     """``"0.5255 +- 0.012 (n = 4)"`` for a list of at least two numbers (the spread across
-    seeds: mean and sample standard deviation), else ``None``."""
+    seeds: mean and sample standard deviation), else ``None``.
+
+    Paper: none (infrastructure).
+    """
     if not isinstance(values, (list, tuple)) or len(values) < 2:
         return None
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
@@ -449,7 +475,10 @@ def _proof_link(name: str, base: Path) -> str | None:
 
 
 def render_markdown(data: ReportData, base: Path) -> str:
-    """The report as Markdown; figure paths relative to ``base``."""
+    """The report as Markdown; figure paths relative to ``base``.
+
+    Paper: none (infrastructure).
+    """
     L: list[str] = [f"# {data.title}", ""]
     L += [("Pezeshki et al., *Gradient Starvation* (NeurIPS 2021), checked at three levels: "
           "SymPy derivations, numerics (with validity scans and interval certificates), "
@@ -583,7 +612,10 @@ font-size:.8em;max-height:24em}li{margin:.2em 0}"""
 
 
 def render_html(data: ReportData) -> str:
-    """The report as one self-contained HTML page (figures embedded as base64 PNG)."""
+    """The report as one self-contained HTML page (figures embedded as base64 PNG).
+
+    Paper: none (infrastructure).
+    """
     e = html.escape
     H = [(f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(data.title)}"
          f"</title><style>{_CSS}</style></head><body>"), f"<h1>{e(data.title)}</h1>",
@@ -700,6 +732,8 @@ def write_report(data: ReportData, out_dir: str | Path) -> tuple[Path, Path]:
 
     Raises:
         ValueError: ``data`` is not a :class:`ReportData`.
+
+    Paper: none (infrastructure).
     """
     if not isinstance(data, ReportData):
         raise check.fail("data", data, "must be a gstheory.report.ReportData")

@@ -283,6 +283,8 @@ def permutation(s2: Any, perm: Any = None) -> Spectrum:
     r"""``U`` a permutation matrix: feature ``j`` lives in example ``perm[j]`` only.
 
     The decoupled case 2 of Sec. 3.3 (Eq. 13). ``perm=None`` gives the identity.
+
+    Paper: Eq. 13 (Sec. 3.3).
     """
     s2v = check.positive_array("s2", s2, ndim=1)
     n = s2v.shape[0]
@@ -295,7 +297,10 @@ def permutation(s2: Any, perm: Any = None) -> Spectrum:
 
 
 def equal_strengths(s2: float, U: Any) -> Spectrum:
-    r"""All strengths equal, :math:`S^2 = s^2 I`, with any orthogonal ``U`` (Eq. 12)."""
+    r"""All strengths equal, :math:`S^2 = s^2 I`, with any orthogonal ``U`` (Eq. 12).
+
+    Paper: Eq. 12 (Sec. 3.3).
+    """
     val = check.positive("s2", s2)
     Um = check.orthogonal("U", U)
     return Spectrum(Um, np.full(Um.shape[0], val))

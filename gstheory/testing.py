@@ -50,37 +50,55 @@ Z_RTOL = 1e-8
 
 # --------------------------------------------------------------------------- strategies
 def log_uniform(lo: float, hi: float) -> st.SearchStrategy[float]:
-    """``10**u`` with ``u`` uniform in ``[log10 lo, log10 hi]``."""
+    """``10**u`` with ``u`` uniform in ``[log10 lo, log10 hi]``.
+
+    Paper: none (infrastructure).
+    """
     return st.floats(np.log10(lo), np.log10(hi), allow_nan=False).map(lambda u: 10.0 ** u)
 
 
 def lams(lo: float = LAM_RANGE[0], hi: float = LAM_RANGE[1]) -> st.SearchStrategy[float]:
-    """Regularisation strengths, log-uniform (default [1e-4, 1e2])."""
+    """Regularisation strengths, log-uniform (default [1e-4, 1e2]).
+
+    Paper: the lambda of Eq. 5 and Eq. 17 (test data).
+    """
     return log_uniform(lo, hi)
 
 
 def strengths(lo: float = STRENGTH_RANGE[0],
               hi: float = STRENGTH_RANGE[1]) -> st.SearchStrategy[float]:
-    """One squared strength ``s^2``, log-uniform (default [1e-2, 1e3])."""
+    """One squared strength ``s^2``, log-uniform (default [1e-2, 1e3]).
+
+    Paper: the strengths of Definition 1 (test data).
+    """
     return log_uniform(lo, hi)
 
 
 def deltas(lo: float = 1e-3, hi: float = 0.99) -> st.SearchStrategy[float]:
-    """Coupling sizes in ``[lo, hi]`` inside the open interval (0, 1)."""
+    """Coupling sizes in ``[lo, hi]`` inside the open interval (0, 1).
+
+    Paper: the coupling delta of Eq. 15 (test data).
+    """
     return st.floats(lo, hi, allow_nan=False, exclude_min=False)
 
 
 def spectra_s2(n: int | st.SearchStrategy[int] = N_FEATURES,
                lo: float = STRENGTH_RANGE[0],
                hi: float = STRENGTH_RANGE[1]) -> st.SearchStrategy[np.ndarray]:
-    """A vector of ``n`` squared strengths."""
+    """A vector of ``n`` squared strengths.
+
+    Paper: the strengths of Definition 1 (test data).
+    """
     ns = st.just(n) if isinstance(n, int) else n
     return ns.flatmap(lambda k: st.lists(strengths(lo, hi), min_size=k, max_size=k)).map(
         lambda v: np.array(v, dtype=float))
 
 
 def orthogonal_matrices(n: int) -> st.SearchStrategy[np.ndarray]:
-    """Haar-random ``n x n`` orthogonal matrices (QR of a seeded Gaussian, signs fixed)."""
+    """Haar-random ``n x n`` orthogonal matrices (QR of a seeded Gaussian, signs fixed).
+
+    Paper: the orthogonal ``U`` of Definition 1 (test data).
+    """
     def build(seed: int) -> np.ndarray:
         rng = np.random.default_rng(seed)
         Q, R = np.linalg.qr(rng.standard_normal((n, n)))
@@ -91,7 +109,10 @@ def orthogonal_matrices(n: int) -> st.SearchStrategy[np.ndarray]:
 def couplings(n: int, kind: str = "random") -> st.SearchStrategy[np.ndarray]:
     """Coupling matrices ``U``: ``random`` (Haar), ``delta`` (Eq. 15 and its n-feature
     form, :func:`gstheory.spectrum.coupling_matrix`) or ``skew`` (a random skew generator
-    of size ``delta``)."""
+    of size ``delta``).
+
+    Paper: ``U`` of Definition 1, Eq. 15 (test data); beyond the paper: the n-feature forms.
+    """
     if kind == "random":
         return orthogonal_matrices(n)
     if kind == "delta":
@@ -106,7 +127,10 @@ def couplings(n: int, kind: str = "random") -> st.SearchStrategy[np.ndarray]:
 
 def spectra(n: int | st.SearchStrategy[int] = N_FEATURES, *,
             coupling: str = "random") -> st.SearchStrategy[Spectrum]:
-    """Spectra with ``n`` features; ``coupling`` as in :func:`couplings`."""
+    """Spectra with ``n`` features; ``coupling`` as in :func:`couplings`.
+
+    Paper: Definition 1 (test data).
+    """
     ns = st.just(n) if isinstance(n, int) else n
     return ns.flatmap(lambda k: st.builds(Spectrum, couplings(k, coupling), spectra_s2(k)))
 
@@ -115,7 +139,10 @@ def penalties(n: int | None = None, *, kinds: tuple[str, ...] = ("ridge", "sd")
               ) -> st.SearchStrategy[Any]:
     """Penalties: :class:`~gstheory.penalties.Ridge` with a drawn lambda, and (when ``n``
     is given, for per-example parameters) :class:`~gstheory.penalties.SpectralDecoupling`
-    with scalar or per-example lambda and gamma."""
+    with scalar or per-example lambda and gamma.
+
+    Paper: Eq. 5, Eq. 17, Sec. 4.4 (test data).
+    """
     from .penalties import Ridge, SpectralDecoupling
 
     out: list[st.SearchStrategy[Any]] = []
@@ -132,7 +159,10 @@ def penalties(n: int | None = None, *, kinds: tuple[str, ...] = ("ridge", "sd")
 
 
 def two_feature_regime() -> st.SearchStrategy[tuple[float, float, float, float]]:
-    """``(s1^2, s2^2, lam, delta)`` with ``s1^2 > s2^2`` (Theorem 2's hypothesis)."""
+    """``(s1^2, s2^2, lam, delta)`` with ``s1^2 > s2^2`` (Theorem 2's hypothesis).
+
+    Paper: the hypotheses of Theorem 2, Eq. 15 (test data).
+    """
     return st.tuples(strengths(), strengths(), lams(), deltas(1e-4, 0.7)).filter(
         lambda t: max(t[0], t[1]) > (1 + 1e-6) * min(t[0], t[1])).map(
         lambda t: (max(t[0], t[1]), min(t[0], t[1]), t[2], t[3]))
@@ -143,7 +173,10 @@ def networks(*, depths: tuple[int, int] = (1, 2), widths: tuple[int, int] = (4, 
              in_features: int = 3) -> st.SearchStrategy[Any]:
     """Small float64 NTK-parametrised MLPs (:class:`gstheory.ntk.NTKMLP`, Eq. 1): depth,
     width, activation and initialisation seed drawn. torch is imported only when this
-    strategy draws."""
+    strategy draws.
+
+    Paper: Eq. 1 (test data).
+    """
     def build(t: tuple[int, int, str, int]) -> Any:
         from .ntk import NTKMLP
 
@@ -155,7 +188,10 @@ def networks(*, depths: tuple[int, int] = (1, 2), widths: tuple[int, int] = (4, 
 
 def examples(n: int) -> int:
     """``n`` examples in the ci profile, 20x that in the thorough profile
-    (``GSTHEORY_PROFILE=thorough``)."""
+    (``GSTHEORY_PROFILE=thorough``).
+
+    Paper: none (infrastructure).
+    """
     return n * (20 if os.environ.get("GSTHEORY_PROFILE", "ci") == "thorough" else 1)
 
 

@@ -49,7 +49,10 @@ class _Underflow(Exception):
 
 class IntegrationError(ValueError):
     """The ODE solver failed or produced non-finite values (a ValueError, so the command
-    line reports it in one line)."""
+    line reports it in one line).
+
+    Paper: none (infrastructure).
+    """
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,6 +63,8 @@ class DualTrajectory:
         t: ``(T,)`` times (ODE) or step indices (discrete runs).
         alpha: ``(T, n)``; z: ``(T, n)`` responses (Eq. 11 / SD).
         message: solver message; nfev: right-hand-side evaluations (0 for discrete runs).
+
+    Paper: Eq. 9, Eq. 10, Eq. 18 (alpha(t)), Eq. 11 (z(t)).
     """
 
     t: np.ndarray
@@ -82,6 +87,8 @@ class PrimalTrajectory:
         step: ``(T,)`` step indices; theta: ``(T, m)``; z: ``(T, n)`` responses
         :math:`U^TY\Phi_0\theta`; loss: ``(T,)`` objective values; spectrum: the SVD of
         :math:`Y\Phi_0` that defines ``z``.
+
+    Paper: Eq. 4 (z(t)), Eq. 5, Eq. 17 (the loss).
     """
 
     step: np.ndarray

@@ -109,6 +109,8 @@ class Derivatives:
         z: ``(B, 2)`` responses :math:`z^*` (float64).
         alpha: ``(B, 2)`` fixed points.
         scale: ``(B,)`` ``max |starvation matrix|`` (the size the derivative is compared to).
+
+    Paper: Theorem 2 (Eq. 16), Eq. 15.
     """
 
     value: np.ndarray
@@ -198,6 +200,8 @@ class SignMap:
             :class:`Derivatives`); z1: :math:`z_1^*`; alpha_sum: :math:`\alpha_1^* +
             \alpha_2^*`.
         boundaries: boundary locations found by bisection (see :func:`locate_boundaries`).
+
+    Paper: Theorem 2 (Eq. 16), Eq. 15.
     """
 
     penalty: str
@@ -421,6 +425,9 @@ class NFeatureScan:
         pairwise_rule_agreement: fraction of pairs (``s_i^2 > s_j^2``) where
             ``sign S[i, j] = -sign U[j, i]``: the 2-feature rule at first order in the
             coupling (feature ``i`` starves ``j`` when it loads positively on example ``j``).
+
+    Paper: Theorem 2's remark that the argument extends pairwise to higher dimensions; beyond the
+    paper: the n-feature form.
     """
 
     n_values: np.ndarray
@@ -501,6 +508,8 @@ class ErrorCurve:
         name: which approximation; parameter: the x-axis name; x, error: the curve;
         slope: least-squares slope of log(error) against log(x) over ``fit_range``;
         fit_range: the x-interval of the fit; details: other numbers.
+
+    Paper: Eq. 9, Eq. 10 (Sec. 3.2), Lemma 1 (Eq. 14): the approximations it measures.
     """
 
     name: str
@@ -622,7 +631,10 @@ def sd_decoupling_check(delta: Sequence[float] = (-0.6, -0.1, 0.1, 0.6), ratio: 
 
 
 def spectrum_of(delta: float, ratio: float) -> Spectrum:
-    """The Theorem 2 spectrum (Eq. 15, :math:`s_2^2 = 1`). Paper: Eq. 15."""
+    """The Theorem 2 spectrum (Eq. 15, :math:`s_2^2 = 1`).
+
+    Paper: Eq. 15.
+    """
     return perturbed_identity([check.positive("ratio", ratio), 1.0], delta)
 
 
@@ -663,6 +675,9 @@ class MagnitudeScan:
     u_j^T M_\alpha^{-1} u_i) = \operatorname{sign} M_{ji}`: ``stronger_starves`` equals
     ``weaker_starves``, and in magnitude who starves whom does not depend on which
     feature is stronger.
+
+    Paper: Theorem 2's remark on higher dimensions; Definition 2 read convention-free; beyond the
+    paper: the n-feature form.
     """
 
     couplings: tuple[str, ...]
@@ -751,12 +766,12 @@ def scan_starvation_magnitude(n_values: Sequence[int] = (3, 4, 5, 6),
     Raises:
         ValueError: invalid input (names the argument).
 
-    Paper: Theorem 2's remark on higher dimensions; Definition 2 read convention-free.
-
     Example:
         >>> s = scan_starvation_magnitude([3], ["default"], samples=5)
         >>> s.pairs.shape
         (1, 1)
+
+    Paper: Theorem 2's remark on higher dimensions; Definition 2 read convention-free.
     """
     ns = tuple(check.integer("n", v, minimum=2, maximum=64) for v in n_values)
     cps = tuple(check.choice("coupling", c, COUPLINGS) for c in couplings)

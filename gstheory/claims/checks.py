@@ -43,7 +43,10 @@ def _spectra(seed: int = 0, count: int = 6):
 
 
 def variational_bound() -> Evidence:
-    """Eq. 6-7: softplus(-m) >= H(a) - a m, with equality at a = sigmoid(-m)."""
+    """Eq. 6-7: softplus(-m) >= H(a) - a m, with equality at a = sigmoid(-m).
+
+    Paper: Eq. 6, Eq. 7 (Sec. 3.2).
+    """
     rng = np.random.default_rng(1)
     m = rng.normal(0, 4, 2000)
     a = rng.uniform(1e-6, 1 - 1e-6, 2000)
@@ -59,7 +62,10 @@ def variational_bound() -> Evidence:
 
 
 def strong_duality() -> Evidence:
-    """Eq. 5 = Eq. 8 at the optimum; dual z* (Eq. 11) = primal z (Eq. 4)."""
+    """Eq. 5 = Eq. 8 at the optimum; dual z* (Eq. 11) = primal z (Eq. 4).
+
+    Paper: Eq. 4, Eq. 5, Eq. 7-8 (strong duality), Eq. 11 (Sec. 3.1-3.2).
+    """
     from ..dual import dual_objective
     from ..fixed_points import solve_fixed_point
     from ..penalties import Ridge
@@ -86,7 +92,10 @@ def strong_duality() -> Evidence:
 
 
 def fixed_point_field(dynamics: str) -> Callable[[], Evidence]:
-    """Eq. 9 / Eq. 10 vector field vanishes at the Newton fixed point."""
+    """Eq. 9 / Eq. 10 vector field vanishes at the Newton fixed point.
+
+    Paper: Eq. 9, Eq. 10 (Sec. 3.2).
+    """
     def run() -> Evidence:
         from ..dual import vector_field
         from ..dynamics import as_dynamics
@@ -107,7 +116,10 @@ def fixed_point_field(dynamics: str) -> Callable[[], Evidence]:
 
 
 def theorem1() -> Evidence:
-    """Theorem 1: the Jacobian of Eq. 10 at its fixed point is negative definite."""
+    """Theorem 1: the Jacobian of Eq. 10 at its fixed point is negative definite.
+
+    Paper: Theorem 1, Eq. 10 (Sec. 3.2).
+    """
     from ..dual import vector_field_jacobian
     from ..fixed_points import solve_fixed_point
     from ..penalties import Ridge
@@ -125,7 +137,10 @@ def theorem1() -> Evidence:
 
 
 def closed_form(kind: str) -> Callable[[], Evidence]:
-    """Eq. 12 / Eq. 13 Lambert-W closed forms against Newton."""
+    """Eq. 12 / Eq. 13 Lambert-W closed forms against Newton.
+
+    Paper: Eq. 12, Eq. 13 (Sec. 3.3).
+    """
     def run() -> Evidence:
         from ..fixed_points import (
             closed_form_equal_strengths,
@@ -157,7 +172,10 @@ def closed_form(kind: str) -> Callable[[], Evidence]:
 
 
 def taylor_scan() -> Evidence:
-    """Eq. 10 vs Eq. 9: where the Taylor fixed point's z* is within TOL_TAYLOR."""
+    """Eq. 10 vs Eq. 9: where the Taylor fixed point's z* is within TOL_TAYLOR.
+
+    Paper: Eq. 9, Eq. 10 (the "lambda << s_k^2" regime of Sec. 3.2).
+    """
     from ..validity import taylor_error_curve
 
     c = taylor_error_curve()
@@ -177,7 +195,10 @@ def taylor_scan() -> Evidence:
 
 
 def lemma1_scan() -> Evidence:
-    """Lemma 1's error order in delta (fitted slope 2 within 0.1)."""
+    """Lemma 1's error order in delta (fitted slope 2 within 0.1).
+
+    Paper: Lemma 1 (Eq. 14), Eq. 15.
+    """
     from ..validity import lemma1_error_curve
 
     c = lemma1_error_curve()
@@ -193,7 +214,10 @@ def lemma1_scan() -> Evidence:
 
 def theorem2_scan(dynamics: str, grid: int, given: Any = None) -> Callable[[], Evidence]:
     """Sign map of d z2*/d s1^2 over delta x ratio x lam: where Eq. 16 holds (s1 > s2).
-    ``given``: a ridge :class:`~gstheory.validity.SignMap` already computed (used as is)."""
+    ``given``: a ridge :class:`~gstheory.validity.SignMap` already computed (used as is).
+
+    Paper: Theorem 2 (Eq. 16), Eq. 15.
+    """
     def run() -> Evidence:
         from ..validity import scan_theorem2
 
@@ -255,7 +279,10 @@ def _cert_regions(cert, how: str = "certified") -> tuple[tuple[Region, ...],
 
 def theorem2_certificate(max_seconds: float = 20.0) -> Evidence:
     """Interval certificates: 0 < delta < 1/sqrt2 certified, delta > 1/sqrt2 refuted,
-    delta < 0 refuted at a verified point."""
+    delta < 0 refuted at a verified point.
+
+    Paper: Theorem 2 (Eq. 16), Eq. 15; beyond the paper: interval certificates.
+    """
     from ..certificates import certify_theorem2, point_derivative
 
     ratio, lam = (1.01, 1e3), (1e-4, 1e2)
@@ -284,7 +311,11 @@ def theorem2_certificate(max_seconds: float = 20.0) -> Evidence:
 
 
 def theorem2_magnitude_certificate(max_seconds: float = 20.0) -> Evidence:
-    """The convention-free statement d|z2*|/d s1^2 < 0 on delta in [0.05, 0.95]."""
+    """The convention-free statement d|z2*|/d s1^2 < 0 on delta in [0.05, 0.95].
+
+    Paper: Theorem 2 (Eq. 16), Definition 2 read in magnitude; beyond the paper: interval
+    certificates.
+    """
     from ..certificates import certify_theorem2
 
     holds: list[Region] = []
@@ -306,7 +337,10 @@ def theorem2_magnitude_certificate(max_seconds: float = 20.0) -> Evidence:
 
 
 def sd_scan() -> Evidence:
-    """Eq. 18: the SD starvation matrix vanishes."""
+    """Eq. 18: the SD starvation matrix vanishes.
+
+    Paper: Eq. 17, Eq. 18 (Sec. 3.4).
+    """
     from ..validity import scan_theorem2, sd_decoupling_check
 
     m = scan_theorem2(np.linspace(-0.9, 0.9, 7), np.logspace(-2, 3, 6),
@@ -321,7 +355,10 @@ def sd_scan() -> Evidence:
 
 
 def sd_gamma() -> Evidence:
-    """Sec. 4.4: per-class lambda and gamma also decouple."""
+    """Sec. 4.4: per-class lambda and gamma also decouple.
+
+    Paper: Sec. 4.4 (per-class lambda and gamma), Eq. 18.
+    """
     from ..fixed_points import sd_alpha, solve_fixed_point
     from ..penalties import SpectralDecoupling
     from ..sensitivity import starvation_matrix_fd_mp
@@ -346,7 +383,11 @@ def sd_gamma() -> Evidence:
 def n_feature_scan(samples: int = 30) -> Evidence:
     """Theorem 2's n-feature remark, convention-free: does the stronger feature of a pair
     shrink the weaker one's ``|z*|``? Per-pair statistics over three coupling distributions,
-    with the accuracy of the first-order pairwise rule beside them."""
+    with the accuracy of the first-order pairwise rule beside them.
+
+    Paper: Theorem 2's remark on higher dimensions, Definition 2 read in magnitude; beyond the
+    paper: the n-feature form.
+    """
     from ..validity import scan_starvation_magnitude
 
     s = scan_starvation_magnitude((3, 5), delta=0.1, samples=samples)
@@ -367,7 +408,11 @@ def multiclass_scan(mp_cells: int = 4) -> Evidence:
     """Sec. 3.3's multi-class extension, convention-free: where does the stronger
     feature's strength shrink the weaker feature's response magnitude? Each cell of the
     scan over K, coupling delta and lambda is a region where it holds or fails, and a few
-    cells are recomputed in mpmath (a bound on the float64 error)."""
+    cells are recomputed in mpmath (a bound on the float64 error).
+
+    Paper: Sec. 3.3 ("extends to multi-class settings"), Theorem 2; beyond the paper: the K-class
+    form.
+    """
     from ..multiclass import claim as mc
 
     rows = mc.validity_scan(mc.KS, mc.DELTAS, mc.LAMS)
@@ -407,7 +452,11 @@ def multiclass_scan(mp_cells: int = 4) -> Evidence:
 
 
 def scaling() -> Evidence:
-    """Theorem 2's scaling: k d z2*/d s1^2 at (k s1^2, k s2^2, k lambda) is invariant."""
+    """Theorem 2's scaling: k d z2*/d s1^2 at (k s1^2, k s2^2, k lambda) is invariant.
+
+    Paper: Theorem 2 (Eq. 16); beyond the paper: the scale invariance (derivation
+    ``theorem-2-scaling``).
+    """
     from ..validity import scaling_invariance_error
 
     e = max(scaling_invariance_error(d, r, lm, [1e-3, 0.37, 1e3], dynamics=dyn)

@@ -44,17 +44,26 @@ def _source(render: Renderer) -> Path:
 
 
 def documents_dir(render: Renderer) -> Path:
-    """The committed documents beside the renderer's module: ``<its folder>/generated``."""
+    """The committed documents beside the renderer's module: ``<its folder>/generated``.
+
+    Paper: none (infrastructure).
+    """
     return _source(render).parent / "generated"
 
 
 def default_cache_dir() -> Path:
-    """``$GSTHEORY_CACHE`` or ``~/.cache/gstheory``."""
+    """``$GSTHEORY_CACHE`` or ``~/.cache/gstheory``.
+
+    Paper: none (infrastructure).
+    """
     return Path(os.environ.get("GSTHEORY_CACHE", Path.home() / ".cache" / "gstheory"))
 
 
 def cache_key(render: Renderer) -> str:
-    """SHA-256 of the symbolic sources, the renderer's source and the SymPy version."""
+    """SHA-256 of the symbolic sources, the renderer's source and the SymPy version.
+
+    Paper: none (infrastructure).
+    """
     import sympy
 
     h = hashlib.sha256(f"sympy {sympy.__version__}\n".encode())
@@ -102,6 +111,8 @@ def run_derivations(render: Renderer, *, proofs_dir: str | Path | None = None,
 
     Raises:
         OSError: never for an unwritable cache (the cache is then skipped).
+
+    Paper: none (infrastructure).
     """
     docs = Path(proofs_dir) if proofs_dir is not None else documents_dir(render)
     cdir = Path(cache_dir) if cache_dir is not None else default_cache_dir()

@@ -41,6 +41,8 @@ class Region:
         how: ``certified`` (interval arithmetic), ``scanned`` (grid), ``measured``.
         count: boxes or grid points behind it.
         point: a verified point of the region with its value (counterexamples).
+
+    Paper: none (infrastructure).
     """
 
     bounds: dict[str, tuple[float, float]]
@@ -64,7 +66,10 @@ class Region:
 
 @dataclass(frozen=True)
 class Bound:
-    """A measured quantity that must not exceed a limit (``value <= limit``)."""
+    """A measured quantity that must not exceed a limit (``value <= limit``).
+
+    Paper: none (infrastructure).
+    """
 
     quantity: str
     value: float
@@ -93,6 +98,8 @@ class Evidence:
         outcome: an experiment's verdict on a prediction (``confirmed``/``refuted``, as
             decided by the harness from its measured numbers), else ``None``.
         asserted: whether the experiment asserts that prediction.
+
+    Paper: none (infrastructure).
     """
 
     detail: str
@@ -132,7 +139,10 @@ def aggregate(statuses: list[str], any_holds: bool) -> str:
 
     ``refuted`` unless some check shows a region where it holds (then
     ``holds-on-domain``); else ``holds-on-domain``, ``not-established``, ``confirmed``,
-    ``not-checked`` in that order."""
+    ``not-checked`` in that order.
+
+    Paper: none (infrastructure).
+    """
     if "refuted" in statuses:
         return "holds-on-domain" if any_holds else "refuted"
     for s in ("holds-on-domain", "not-established", "confirmed"):

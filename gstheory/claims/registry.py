@@ -38,6 +38,8 @@ class Check:
     Attributes:
         level: one of :data:`LEVELS`; name: short identifier; evidence: what it found;
         expected: the status it should have (``None``: no expectation); seconds: time.
+
+    Paper: none (infrastructure).
     """
 
     level: str
@@ -71,7 +73,10 @@ class Check:
 
 @dataclass(frozen=True)
 class Claim:
-    """A claim of the paper with its checks; status, domain, counterexample computed."""
+    """A claim of the paper with its checks; status, domain, counterexample computed.
+
+    Paper: none (infrastructure).
+    """
 
     id: str
     paper_ref: str
@@ -135,7 +140,10 @@ def _timed(level: str, name: str, fn: Callable[[], Evidence], expected: str | No
 def derivation_check(name: str, records: dict[str, Any] | None) -> Check:
     """The derivation ``name``: confirmed only when SymPy checked every step (freshly or
     from the cache keyed on the sources) and the committed document matches the fresh
-    rendering byte for byte."""
+    rendering byte for byte.
+
+    Paper: none (infrastructure).
+    """
     if records is None:
         return Check("derivation", name,
                      Evidence("not run here: no derivation records were given"), None)
@@ -158,7 +166,10 @@ def derivation_check(name: str, records: dict[str, Any] | None) -> Check:
 
 
 def tests_check(*paths: str) -> Check:
-    """Property tests that bear on a claim (referenced; pytest runs them)."""
+    """Property tests that bear on a claim (referenced; pytest runs them).
+
+    Paper: none (infrastructure).
+    """
     present = [p for p in paths if (REPO_ROOT / p).exists()]
     return Check("property-tests", ", ".join(paths), Evidence(
         ("referenced, not run here: `python3 -m pytest " + " ".join(present) + "`")
@@ -325,7 +336,10 @@ def experiment_claims(results_dir: str | Path, preset: str = "quick") -> list[Cl
     """One claim per experiment whose ``result.json`` exists under ``results_dir``; each
     prediction is an ``experiment`` check whose outcome the run decided. A refuted
     prediction the experiment does not assert is ``not-established``; asserted ones are
-    expected confirmed at the ``quick`` preset."""
+    expected confirmed at the ``quick`` preset.
+
+    Paper: the experiments (Fig. 1-3, Table 1-3, Sec. 4), each claim citing its figure or table.
+    """
     root = Path(results_dir)
     out: list[Claim] = []
     if not root.is_dir():
@@ -378,5 +392,8 @@ EXPERIMENT_REFS = {
 
 
 def regressions(claims: list[Claim]) -> list[tuple[str, Check]]:
-    """Checks whose status differs from what is expected (what makes verify fail)."""
+    """Checks whose status differs from what is expected (what makes verify fail).
+
+    Paper: none (infrastructure).
+    """
     return [(c.id, k) for c in claims for k in c.checks if k.regression]

@@ -44,6 +44,8 @@ def as_dynamics(dynamics: Any) -> Dynamics:
 
     Raises:
         ValueError: anything else, naming ``dynamics`` and the allowed values.
+
+    Paper: Eq. 9, Eq. 10, Eq. 18 (the dynamics it selects).
     """
     if isinstance(dynamics, Dynamics):
         return dynamics

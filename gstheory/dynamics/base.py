@@ -50,6 +50,8 @@ class Dynamics(ABC):
 
     A :class:`Dynamics` compares equal to its name, so legacy code comparing with a
     string keeps working.
+
+    Paper: Eq. 9, Eq. 10, Eq. 18 (the link is their log term).
     """
 
     name: ClassVar[str]

@@ -25,7 +25,10 @@ from .base import Dynamics
 
 
 class Exact(Dynamics):
-    """Eq. 9 / Eq. 18: logit link, logit coordinates."""
+    """Eq. 9 / Eq. 18: logit link, logit coordinates.
+
+    Paper: Eq. 9 (Sec. 3.2), Eq. 18 (Sec. 3.4).
+    """
 
     name = "exact"
     equation = "Eq. 9"

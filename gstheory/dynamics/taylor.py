@@ -24,7 +24,10 @@ from .base import LOG_CLAMP, Dynamics
 
 
 class Taylor(Dynamics):
-    """Eq. 10: log link, log coordinates."""
+    """Eq. 10: log link, log coordinates.
+
+    Paper: Eq. 10 (Sec. 3.2).
+    """
 
     name = "taylor"
     equation = "Eq. 10"

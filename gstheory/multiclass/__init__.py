@@ -57,7 +57,11 @@ def claim_checks(**kwargs: Any) -> dict[str, Any]:
     """Evidence for the ``multi-class`` claim.
 
     See :func:`gstheory.multiclass.claim.claim_checks` (imported lazily: the symbolic
-    level needs SymPy)."""
+    level needs SymPy).
+
+    Paper: Sec. 3.3 ("the argument ... extends to multi-class settings"), Theorem 2; beyond the
+    paper: the K-class form.
+    """
     from .claim import claim_checks as _cc
     return _cc(**kwargs)
 

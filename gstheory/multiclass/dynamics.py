@@ -40,7 +40,10 @@ from .spectrum import MulticlassSpectrum
 
 @dataclass(frozen=True, eq=False)
 class DualTrajectory:
-    """``t`` ``(T,)``, ``p`` ``(T, n, K)``, ``success`` and the solver ``message``."""
+    """``t`` ``(T,)``, ``p`` ``(T, n, K)``, ``success`` and the solver ``message``.
+
+    Paper: Eq. 9; beyond the paper: the K-class form.
+    """
 
     t: np.ndarray
     p: np.ndarray

@@ -57,7 +57,10 @@ MAX_COUPLING = 1e12
 
 
 class ConvergenceError(ValueError):
-    """Newton did not reach the tolerance (a ValueError: the CLI reports one line)."""
+    """Newton did not reach the tolerance (a ValueError: the CLI reports one line).
+
+    Paper: none (infrastructure).
+    """
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,13 +100,19 @@ class MulticlassFixedPoint:
 
 # ----------------------------------------------------------------------------- helpers
 def log_softmax(x: np.ndarray) -> np.ndarray:
-    """Log-probabilities of the last axis, stable for any finite logits."""
+    """Log-probabilities of the last axis, stable for any finite logits.
+
+    Paper: the maximiser of Eq. 6 (``p = softmax``, in logs); beyond the paper: the K-class form.
+    """
     m = np.max(x, axis=-1, keepdims=True)
     return x - m - np.log(np.sum(np.exp(x - m), axis=-1, keepdims=True))
 
 
 def check_spectrum(spectrum: Any) -> MulticlassSpectrum:
-    """The argument must be a :class:`MulticlassSpectrum`."""
+    """The argument must be a :class:`MulticlassSpectrum`.
+
+    Paper: none (infrastructure).
+    """
     if not isinstance(spectrum, MulticlassSpectrum):
         raise check.fail("spectrum", type(spectrum).__name__,
                          "must be a MulticlassSpectrum (gstheory.multiclass.spectrum)")
@@ -111,7 +120,10 @@ def check_spectrum(spectrum: Any) -> MulticlassSpectrum:
 
 
 def check_lam(lam: Any, spectrum: MulticlassSpectrum) -> float:
-    """``lam > 0`` with ``s^2 / lam`` inside float64's workable range."""
+    """``lam > 0`` with ``s^2 / lam`` inside float64's workable range.
+
+    Paper: none (infrastructure).
+    """
     lv = check.positive("lam", lam)
     ratio = float(np.max(spectrum.s2)) / lv
     if not ratio <= MAX_COUPLING:
@@ -144,7 +156,10 @@ def dual_alpha(E: np.ndarray, p: np.ndarray, K: int) -> np.ndarray:
     r""":math:`\alpha = e - p` without cancellation: the true class's entry
     :math:`1 - p_{i,y_i}` is computed as :math:`\sum_{c\ne y_i}p_{ic}` (exact, since the
     row sums to 1), so a confident example keeps its tiny dual variable to full relative
-    precision. ``E``, ``p``: ``(..., n*K)``."""
+    precision. ``E``, ``p``: ``(..., n*K)``.
+
+    Paper: the dual variables of Eq. 6-8 (``alpha = e - p``); beyond the paper: the K-class form.
+    """
     shape = p.shape
     pb = p.reshape((*shape[:-1], -1, K))
     Eb = E.reshape(pb.shape)
@@ -249,7 +264,10 @@ def _result(sp: MulticlassSpectrum, lam: float, x: np.ndarray, res: float, it: i
 
 
 def one_hot_like(sp: MulticlassSpectrum) -> np.ndarray:
-    """``(n, K)`` one-hot targets of a spectrum's labels."""
+    """``(n, K)`` one-hot targets of a spectrum's labels.
+
+    Paper: the labels of Sec. 3.1; beyond the paper: their one-hot K-class form.
+    """
     return sp.targets().reshape(sp.n, sp.K)
 
 
@@ -317,12 +335,18 @@ def solve_fixed_points(spectra: list[MulticlassSpectrum], lams: Any, *,
 
 # ---------------------------------------------------------------------------- mpmath
 def check_dps(dps: Any) -> int:
-    """Decimal digits for mpmath: an integer in [15, 10000]."""
+    """Decimal digits for mpmath: an integer in [15, 10000].
+
+    Paper: none (infrastructure).
+    """
     return check.integer("dps", dps, minimum=15, maximum=10_000)
 
 
 def mp_gram(spectrum: MulticlassSpectrum, s2: list | None = None) -> Any:
-    r""":math:`G_c = US^2U^T` as an mpmath matrix at the working precision."""
+    r""":math:`G_c = US^2U^T` as an mpmath matrix at the working precision.
+
+    Paper: Definition 1 (:math:`Y\Phi_0\Phi_0^TY = US^2U^T`); beyond the paper: the K-class form.
+    """
     U = spectrum.U
     N, r = U.shape
     s2v = [mp.mpf(v) for v in (spectrum.s2 if s2 is None else s2)]
@@ -349,7 +373,10 @@ def mp_newton(A: Any, E: list, K: int, x0: list, max_iter: int = 200
               ) -> tuple[list, Any, int, bool]:
     r"""Newton on :math:`x - A(e - \mathrm{softmax}(x)) = 0` in mpmath (working precision),
     damped on :math:`\|F\|`. Converged means a relative residual below
-    :math:`10^{-(dps-5)}`."""
+    :math:`10^{-(dps-5)}`.
+
+    Paper: the fixed-point equation of Eq. 9; beyond the paper: the K-class form.
+    """
     N = len(x0)
     x = [mp.mpf(v) for v in x0]
     tol = mp.mpf(10) ** (-(mp.mp.dps - 5))
@@ -390,7 +417,10 @@ def mp_newton(A: Any, E: list, K: int, x0: list, max_iter: int = 200
 @dataclass(frozen=True, eq=False)
 class MulticlassFixedPointMP:
     """The fixed point in mpmath: ``p``, ``alpha`` (nested lists of mpf, ``n x K``),
-    ``z`` (list of mpf), residual, iterations, converged, dps."""
+    ``z`` (list of mpf), residual, iterations, converged, dps.
+
+    Paper: Eq. 9, Eq. 11; beyond the paper: the K-class form.
+    """
 
     p: list
     alpha: list

@@ -36,7 +36,10 @@ from .spectrum import class_labels, one_hot
 class MulticlassPrimalSolution:
     r"""The primal optimum: ``theta`` ``(m,)``, ``yhat`` ``(n, K)``, ``p`` and ``alpha``
     (:math:`e_y - p`) ``(n, K)``, ``objective``, ``grad_norm`` (relative),
-    ``iterations``, ``converged``."""
+    ``iterations``, ``converged``.
+
+    Paper: Eq. 5, Eq. 6; beyond the paper: the K-class form.
+    """
 
     theta: np.ndarray
     yhat: np.ndarray
@@ -55,6 +58,8 @@ def shared_jacobians(X: Any, K: int) -> np.ndarray:
 
     Raises:
         ValueError: ``X`` not a finite 2-D array, ``K < 2``.
+
+    Paper: Eq. 2-3 (:math:`\Phi` of a linear model); beyond the paper: the K-class form.
     """
     Xm = check.finite_array("X", X, ndim=2)
     K = check.integer("K", K, minimum=2)

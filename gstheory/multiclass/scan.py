@@ -91,7 +91,10 @@ def validity_scan(Ks: Sequence[int] = KS, deltas: Sequence[float] = DELTAS,
 
 def table(rows: list[dict[str, Any]]) -> str:
     """The scan as a text table: one line per (K, lambda); cells ``S`` (starves) or
-    ``.`` (does not), ``*`` where the first-order prediction disagrees."""
+    ``.`` (does not), ``*`` where the first-order prediction disagrees.
+
+    Paper: none (infrastructure).
+    """
     deltas = sorted({r["delta"] for r in rows})
     head = f"{'K':>3} {'lambda':>8} {'a1+a2':>6} | " + " ".join(f"{d:>+6g}" for d in deltas)
     lines = [head, "-" * len(head)]
@@ -117,7 +120,10 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:  # pragma: no cover - convenience entry point
-    """Print the default scan (``python3 -m gstheory.multiclass.scan``)."""
+    """Print the default scan (``python3 -m gstheory.multiclass.scan``).
+
+    Paper: none (infrastructure).
+    """
     print(table(validity_scan()))
 
 

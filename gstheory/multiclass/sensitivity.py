@@ -66,6 +66,8 @@ class Starvation:
         signed: ``(G, r)``, ``[g, j]`` :math:`=\partial z^*_j/\partial s_g^2` (per column;
             depends on the sign convention of :math:`u_j`).
         fixed_point: the :class:`~gstheory.multiclass.fixed_points.MulticlassFixedPoint`.
+
+    Paper: Definition 2, Eq. 11, Theorem 2; beyond the paper: the K-class, convention-free form.
     """
 
     matrix: np.ndarray

@@ -53,14 +53,20 @@ RANK_TOL = 1e-10
 
 
 def centring(K: int) -> np.ndarray:
-    r""":math:`C = I_K - \frac1K\mathbf 1\mathbf 1^T` (projector on the centred logits)."""
+    r""":math:`C = I_K - \frac1K\mathbf 1\mathbf 1^T` (projector on the centred logits).
+
+    Paper: Definition 1; beyond the paper: the centring of K-class logits.
+    """
     K = check.integer("K", K, minimum=2)
     return np.eye(K) - np.full((K, K), 1.0 / K)
 
 
 def centred_basis(K: int) -> np.ndarray:
     r"""``(K, K-1)`` orthonormal basis ``Q`` of the centred subspace (Helmert contrasts):
-    :math:`Q^TQ = I`, :math:`QQ^T = C`, :math:`\mathbf 1^TQ = 0`."""
+    :math:`Q^TQ = I`, :math:`QQ^T = C`, :math:`\mathbf 1^TQ = 0`.
+
+    Paper: Definition 1; beyond the paper: the centring of K-class logits.
+    """
     K = check.integer("K", K, minimum=2)
     Q = np.zeros((K, K - 1))
     for j in range(1, K):
@@ -79,6 +85,8 @@ def class_labels(name: str, y: Any, K: int | None = None, *, n: int | None = Non
 
     Raises:
         ValueError: NaN, non-integers, negative labels, labels >= K, K < 2, wrong length.
+
+    Paper: the labels of Sec. 3.1; beyond the paper: K classes.
     """
     arr = check.finite_array(name, y, ndim=1, shape=None if n is None else (n,))
     if arr.size == 0:
@@ -95,7 +103,10 @@ def class_labels(name: str, y: Any, K: int | None = None, *, n: int | None = Non
 
 
 def one_hot(y: np.ndarray, K: int) -> np.ndarray:
-    """``(n, K)`` one-hot rows :math:`e_{y_i}`."""
+    """``(n, K)`` one-hot rows :math:`e_{y_i}`.
+
+    Paper: the labels of Sec. 3.1; beyond the paper: their one-hot K-class form.
+    """
     E = np.zeros((y.shape[0], K))
     E[np.arange(y.shape[0]), y] = 1.0
     return E

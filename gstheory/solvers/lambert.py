@@ -54,6 +54,8 @@ def log_lambertw_exp(L: Any) -> np.ndarray:
 
     Raises:
         ValueError: non-finite ``L``.
+
+    Paper: Eq. 12-13 (the Lambert-W closed forms, in logarithms).
     """
     Lv = check.finite_array("L", L)
     w = wrightomega(Lv)

@@ -40,7 +40,10 @@ MP_TOL_MARGIN = 5
 
 
 def check_dps(dps: Any) -> int:
-    """Decimal digits for mpmath: an integer in [15, 10000]."""
+    """Decimal digits for mpmath: an integer in [15, 10000].
+
+    Paper: none (infrastructure).
+    """
     return check.integer("dps", dps, minimum=15, maximum=10_000)
 
 
@@ -55,7 +58,10 @@ def _params(s2: Any, penalty: Penalty, n: int) -> tuple[np.ndarray, np.ndarray, 
 def mp_system(U: Any, s2: Any, penalty: Penalty, dynamics: Dynamics | str
               ) -> tuple[np.ndarray, np.ndarray]:
     r"""``(M, c)`` for one problem as object arrays of mpf (``(1, n, n)``, ``(1, n)``) at the
-    working precision, from ``U`` and ``s2`` (floats or mpf)."""
+    working precision, from ``U`` and ``s2`` (floats or mpf).
+
+    Paper: Eq. 9, Eq. 10, Eq. 18 (their ``(M, c)``).
+    """
     n = len(s2)
     s2v, lam, gamma = _params(s2, penalty, n)
     Um = MP.asarray(np.asarray(U, dtype=object).tolist())[None]
@@ -63,19 +69,28 @@ def mp_system(U: Any, s2: Any, penalty: Penalty, dynamics: Dynamics | str
 
 
 def mp_tol() -> Any:
-    """The mpmath convergence threshold :math:`10^{-(dps - 5)}` at the working precision."""
+    """The mpmath convergence threshold :math:`10^{-(dps - 5)}` at the working precision.
+
+    Paper: none (infrastructure).
+    """
     return mp.mpf(10) ** (-(mp.mp.dps - MP_TOL_MARGIN))
 
 
 def mp_solve(M: np.ndarray, c: np.ndarray, dynamics: Dynamics | str, x0: Any,
              max_iter: int = MP_MAX_ITER) -> NewtonResult:
-    """The Newton engine in mpmath at the working precision from ``x0`` ``(1, n)``."""
+    """The Newton engine in mpmath at the working precision from ``x0`` ``(1, n)``.
+
+    Paper: the fixed-point equations of Eq. 9, Eq. 10, Eq. 18.
+    """
     return newton(M, c, dynamics, x0, tol=mp_tol(), max_iter=max_iter, ctx=MP)
 
 
 def mp_responses(a: Any, U: Any, s2: Any, penalty: Penalty) -> list:
     """Eq. 11 (ridge) / SD responses in mpmath at the working precision (``a`` of length
-    ``n``; returns a list of mpf)."""
+    ``n``; returns a list of mpf).
+
+    Paper: Eq. 11 (Sec. 3.2), Sec. 3.4.
+    """
     n = len(a)
     s2v, lam, gamma = _params(s2, penalty, n)
     Um = MP.asarray(np.asarray(U, dtype=object).tolist())[None]

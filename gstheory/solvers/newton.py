@@ -73,6 +73,8 @@ class NewtonResult:
         x: ``(B, n)`` solution in solver coordinates; residual: ``(B,)`` relative;
         iterations: ``(B,)``; status_codes: ``(B,)`` indices into
         :data:`gstheory.solvers.results.STATUSES`.
+
+    Paper: the fixed points of Eq. 9, Eq. 10, Eq. 18 (in solver coordinates).
     """
 
     x: np.ndarray
@@ -113,7 +115,10 @@ class _LineSearch:
 
 def evaluate(x: Any, M: Any, c: Any, absM: Any, dynamics: Dynamics,
              ctx: Context = FLOAT) -> _Evaluation:
-    """Residual, objective and relative residual at ``x`` in one pass."""
+    """Residual, objective and relative residual at ``x`` in one pass.
+
+    Paper: Eq. 8 (the dual objective), the fixed-point equations of Eq. 9, 10, 18.
+    """
     xc = dynamics.clamp(x)
     a, gp = dynamics.from_coords(xc, ctx)
     Ma = np.matmul(M, a[..., None])[..., 0]
@@ -127,7 +132,10 @@ def evaluate(x: Any, M: Any, c: Any, absM: Any, dynamics: Dynamics,
 def initial_guess(M: np.ndarray, c: np.ndarray, dynamics: Dynamics | str) -> np.ndarray:
     r"""Uncoupled guess in solver coordinates: the root of
     :math:`-\log a = c_i + m_i a`, :math:`m_i = M_{ii}` + the dynamics' ``guess_shift``,
-    by Lambert W (exact for the Taylor form's diagonal systems)."""
+    by Lambert W (exact for the Taylor form's diagonal systems).
+
+    Paper: Eq. 13 (the uncoupled Lambert-W solution, as the starting guess).
+    """
     dyn = as_dynamics(dynamics)
     m = np.maximum(np.diagonal(M, axis1=1, axis2=2) + dyn.guess_shift, 1e-300)
     loga = log_lambertw_exp(np.log(m) - c) - np.log(m)

@@ -22,7 +22,10 @@ import numpy as np
 
 
 class Status(Enum):
-    """Why a solver stopped (values are the messages; SUCCESSFUL has none)."""
+    """Why a solver stopped (values are the messages; SUCCESSFUL has none).
+
+    Paper: none (infrastructure).
+    """
 
     SUCCESSFUL = ""
     MAX_ITER_REACHED = "Newton reached max_iter before the residual fell below tol"
@@ -42,7 +45,10 @@ _CODE = {s: k for k, s in enumerate(STATUSES)}
 
 
 def status_code(status: Status) -> int:
-    """Index of ``status`` in :data:`STATUSES`."""
+    """Index of ``status`` in :data:`STATUSES`.
+
+    Paper: none (infrastructure).
+    """
     return _CODE[status]
 
 
@@ -51,6 +57,8 @@ class ConvergenceError(ValueError):
 
     A ValueError, so the command line reports it in one line; retry with the mpmath
     solver (``--precision``) or milder parameters.
+
+    Paper: none (infrastructure).
     """
 
 
@@ -100,6 +108,8 @@ class FixedPoints:
     Attributes:
         alpha, z: ``(B, n)``; residual: ``(B,)``; iterations: ``(B,)`` ints;
         status_codes: ``(B,)`` indices into :data:`STATUSES`; penalty, dynamics: names.
+
+    Paper: Eq. 11.
     """
 
     alpha: np.ndarray
@@ -135,6 +145,8 @@ class FixedPointMP:
     Attributes:
         alpha, z: tuples of ``mpmath.mpf``; residual: ``mpf`` (relative, as in float64);
         iterations, status, penalty, dynamics, dps.
+
+    Paper: Eq. 11.
     """
 
     alpha: tuple

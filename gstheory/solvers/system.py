@@ -24,7 +24,10 @@ from ..penalties import PENALTY_TYPES, Ridge, SpectralDecoupling
 @dataclass(frozen=True, eq=False)
 class BatchSystem:
     """A validated batch: ``U (B, n, n)``, ``s2 (B, n)``, ``lam (B, n)``, ``M``, ``c``,
-    the penalty type and the dynamics."""
+    the penalty type and the dynamics.
+
+    Paper: Eq. 9, Eq. 10, Eq. 18 (their ``(M, c)``, batched).
+    """
 
     U: np.ndarray
     s2: np.ndarray
@@ -80,7 +83,10 @@ def _batch_param(name: str, value: Any, B: int, n: int, *, per_example: bool,
 
 def batch_penalty(penalty: Any, lam: Any, gamma: Any) -> tuple[type, Any, Any]:
     """``(penalty type, lam, gamma)`` from a penalty given as a type, an instance (whose
-    ``lam``/``gamma`` are used; then ``lam`` and ``gamma`` must be None) or a name."""
+    ``lam``/``gamma`` are used; then ``lam`` and ``gamma`` must be None) or a name.
+
+    Paper: Eq. 5, Eq. 17, Sec. 4.4 (the penalty it selects).
+    """
     if isinstance(penalty, (Ridge, SpectralDecoupling)):
         if lam is not None or gamma is not None:
             raise check.fail("lam", lam, "must be None when the penalty object carries "
@@ -105,6 +111,8 @@ def batch_system(U: Any, s2: Any, lam: Any, penalty: Any, dynamics: Dynamics | s
     Raises:
         ValueError: non-orthogonal ``U``, non-positive ``s2`` or ``lam``, shapes that
             disagree, NaN/inf, unknown penalty or dynamics, gamma with ridge.
+
+    Paper: Eq. 9, Eq. 10, Eq. 18 (their ``(M, c)``, batched).
     """
     kind, lam, gamma = batch_penalty(penalty, lam, gamma)
     dyn = as_dynamics(dynamics)

@@ -35,7 +35,10 @@ DERIVATIONS: dict[str, str] = {
 
 
 def names() -> list[str]:
-    """Names of every derivation, in the paper's order."""
+    """Names of every derivation, in the paper's order.
+
+    Paper: none (infrastructure).
+    """
     return list(DERIVATIONS)
 
 
@@ -51,6 +54,8 @@ def derive(name: str) -> Derivation:
     Raises:
         ValueError: unknown ``name`` (the message lists the known ones).
         StepFailed: a step's verification failed.
+
+    Paper: Sec. 3 (the derivation that ``name`` names).
     """
     check.choice("name", name, tuple(DERIVATIONS))
     return importlib.import_module(DERIVATIONS[name]).derive()

@@ -30,7 +30,10 @@ NAME = "n-feature-starvation"
 
 
 def skew(n: int) -> tuple[sp.Matrix, list[sp.Symbol]]:
-    """A generic skew-symmetric ``n x n`` matrix with entries ``k_ij`` above the diagonal."""
+    """A generic skew-symmetric ``n x n`` matrix with entries ``k_ij`` above the diagonal.
+
+    Paper: Eq. 15 (n = 2); beyond the paper: the n-feature coupling :math:`U = \\exp(\\delta K)`.
+    """
     ks: list[sp.Symbol] = []
     K = sp.zeros(n, n)
     for i in range(n):
@@ -74,7 +77,10 @@ def first_order_matrices(n: int, factor: bool = True) -> dict:
 def pair_coefficient(si: sp.Expr, sj: sp.Expr, ai: sp.Expr, aj: sp.Expr) -> sp.Expr:
     r"""The derived pairwise coefficient :math:`g(s_i^2, s_j^2)` (``a`` symbols form),
     obtained from entry ``[0, 1]`` of the n = 3 first-order matrix divided by
-    :math:`K_{21}` and relabelled."""
+    :math:`K_{21}` and relabelled.
+
+    Paper: Theorem 2 (Sec. 3.3); beyond the paper: the n-feature form.
+    """
     e = first_order_matrices(2)
     s1, s2 = e["s2"]
     a1, a2 = e["a"]
@@ -84,7 +90,10 @@ def pair_coefficient(si: sp.Expr, sj: sp.Expr, ai: sp.Expr, aj: sp.Expr) -> sp.E
 
 def pair_coefficient_lambert() -> tuple[tuple[sp.Symbol, ...], sp.Expr]:
     r""":math:`g(s_i^2, s_j^2)` with :math:`a = W(c)/c` substituted: ``((si, sj, lam), g)``,
-    ready for ``lambdify``."""
+    ready for ``lambdify``.
+
+    Paper: Theorem 2, Eq. 13; beyond the paper: the n-feature form.
+    """
     si, sj = sp.symbols("s_i^2 s_j^2", positive=True)
     ai, aj = sp.symbols("a_i a_j", positive=True)
     g = pair_coefficient(si, sj, ai, aj)

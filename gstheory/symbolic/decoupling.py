@@ -28,7 +28,10 @@ NAME = "spectral-decoupling"
 
 def paper_eq18() -> sp.MatrixExpr:
     r"""Eq. 18 as printed (column form, :math:`\eta = 1`), in matrix symbols:
-    :math:`\log\frac{1-\alpha}{\alpha} - \frac1\lambda US^2S^{-2}U^T\alpha`."""
+    :math:`\log\frac{1-\alpha}{\alpha} - \frac1\lambda US^2S^{-2}U^T\alpha`.
+
+    Paper: Eq. 18 (Sec. 3.4).
+    """
     U, S = sp.MatrixSymbol("U", 2, 2), sp.MatrixSymbol("S", 2, 2)
     return (sp.MatrixSymbol("\\log\\frac{1-\\alpha}{\\alpha}", 2, 1)
             - U * S**2 * (S**2).I * U.T * sp.MatrixSymbol("alpha", 2, 1) / lam)

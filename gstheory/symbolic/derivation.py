@@ -70,7 +70,10 @@ Simplifier = Callable[[sp.Expr], sp.Expr]
 
 
 class StepFailed(AssertionError):
-    """A step's verification failed; the message names derivation, step and reason."""
+    """A step's verification failed; the message names derivation, step and reason.
+
+    Paper: none (infrastructure).
+    """
 
 
 def _rational_zero(e: sp.Expr) -> sp.Expr:
@@ -124,6 +127,8 @@ class Step:
         verified: how it was verified, in words (simplifier, points, digits...).
         text: optional prose shown before the claim.
         ref: optional paper reference (``Eq. 10``).
+
+    Paper: none (infrastructure).
     """
 
     title: str
@@ -144,7 +149,10 @@ class Step:
 @dataclass(frozen=True)
 class Result:
     """A boxed final result: the claim of the step ``step`` (its title), rendered from the
-    checked object, with a name and where gstheory implements it."""
+    checked object, with a name and where gstheory implements it.
+
+    Paper: none (infrastructure).
+    """
 
     name: str
     claim: Any
@@ -157,6 +165,8 @@ class Mutation:
 
     Made by :func:`mutation`; ``applied`` counts how often the hook fired (a mutation that
     never fired would make a vacuous test).
+
+    Paper: none (infrastructure).
     """
 
     def __init__(self, derivation: str, target: str, fn: Callable[[Any], Any]) -> None:
@@ -187,6 +197,8 @@ def mutation(derivation: str, target: str, fn: Callable[[Any], Any]) -> Iterator
         ...     except StepFailed:
         ...         print("rejected", m.applied)
         rejected 1
+
+    Paper: none (infrastructure).
     """
     global _MUTATION
     previous, _MUTATION = _MUTATION, Mutation(derivation, target, fn)
@@ -225,6 +237,8 @@ class Derivation:
     identity before it is simplified; a cited *sign fact* (hypothesis or proven sign)
     lets a sign step replace that expression by a symbol of that sign. Each recorded step
     keeps its check (:attr:`Step.check`), so a test can re-check it with a wrong claim.
+
+    Paper: none (infrastructure).
     """
 
     name: str
@@ -771,7 +785,10 @@ DOMAIN_POINT = sp.Symbol("x", positive=True)
 
 class Tex(sp.Symbol):
     """A display-only symbol whose name is printed verbatim as LaTeX (no mangling of
-    underscores); used for the paper's matrix notation in rendered claims."""
+    underscores); used for the paper's matrix notation in rendered claims.
+
+    Paper: none (infrastructure).
+    """
 
     def _latex(self, printer: Any) -> str:
         return self.name
@@ -779,7 +796,10 @@ class Tex(sp.Symbol):
 
 # -- helpers ---------------------------------------------------------------------------
 def eq(lhs: Any, rhs: Any) -> Any:
-    """An unevaluated ``Eq`` (also between a symbol and a matrix) for display."""
+    """An unevaluated ``Eq`` (also between a symbol and a matrix) for display.
+
+    Paper: none (infrastructure).
+    """
     return _eq(lhs, rhs)
 
 

@@ -33,18 +33,27 @@ AM = sp.MatrixSymbol("A", 2, 2)
 
 def paper_eq9() -> sp.MatrixExpr:
     r"""Eq. 9 as the paper states it (column form, :math:`\eta = 1`):
-    :math:`-\log\alpha + \log(1-\alpha) - \lambda^{-1}US^2U^T\alpha`."""
+    :math:`-\log\alpha + \log(1-\alpha) - \lambda^{-1}US^2U^T\alpha`.
+
+    Paper: Eq. 9 (Sec. 3.2).
+    """
     return -LOG + LOG1M - UM * S2M * UM.T * AL / lam
 
 
 def paper_eq10() -> sp.MatrixExpr:
     r"""Eq. 10 as the paper states it (column form, :math:`\eta = 1`):
-    :math:`-\log\alpha - \lambda^{-1}U(S^2+\lambda I)U^T\alpha`."""
+    :math:`-\log\alpha - \lambda^{-1}U(S^2+\lambda I)U^T\alpha`.
+
+    Paper: Eq. 10 (Sec. 3.2).
+    """
     return -LOG - UM * (S2M + lam * sp.Identity(2)) * UM.T * AL / lam
 
 
 def paper_theorem1_jacobian() -> sp.MatrixExpr:
-    r"""Theorem 1's Jacobian of Eq. 10: :math:`-\operatorname{diag}(1/\alpha) - A`."""
+    r"""Theorem 1's Jacobian of Eq. 10: :math:`-\operatorname{diag}(1/\alpha) - A`.
+
+    Paper: Theorem 1 (Sec. 3.2).
+    """
     return -DIAG - AM
 
 

@@ -38,6 +38,8 @@ def lambert_positivity(d: Derivation) -> None:
     W is the principal branch, the inverse of :math:`w \mapsto we^w` on
     :math:`w \ge -1`; for :math:`-1 \le w \le 0` the product :math:`we^w` is
     :math:`\le 0`, so a positive :math:`c` has :math:`W(c) > 0`.
+
+    Paper: Eq. 12, Eq. 13; beyond the paper: the positivity of W they use.
     """
     v = sp.Symbol("v", nonpositive=True)
     cc = sp.Symbol("c")
@@ -58,13 +60,19 @@ def lambert_positivity(d: Derivation) -> None:
 
 def paper_eq12(s2: sp.Expr, column_sum: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     r"""Eq. 12 as printed: :math:`\alpha^*_i = \lambda W(s^2/\lambda+1)/(s^2+\lambda)`,
-    :math:`z^*_j = s^2 W(s^2/\lambda+1)/(s^2+\lambda)\sum_i u_{ij}`."""
+    :math:`z^*_j = s^2 W(s^2/\lambda+1)/(s^2+\lambda)\sum_i u_{ij}`.
+
+    Paper: Eq. 12 (Sec. 3.3).
+    """
     W = sp.LambertW(s2 / lam + 1)
     return lam * W / (s2 + lam), s2 * W / (s2 + lam) * column_sum
 
 
 def paper_eq13(s2_j: sp.Expr) -> sp.Expr:
-    r"""Eq. 13 as printed: :math:`z^*_j = s_j^2 W(s_j^2/\lambda+1)/(s_j^2+\lambda)`."""
+    r"""Eq. 13 as printed: :math:`z^*_j = s_j^2 W(s_j^2/\lambda+1)/(s_j^2+\lambda)`.
+
+    Paper: Eq. 13 (Sec. 3.3).
+    """
     return s2_j * sp.LambertW(s2_j / lam + 1) / (s2_j + lam)
 
 

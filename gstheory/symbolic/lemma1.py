@@ -22,7 +22,10 @@ NAME = "lemma-1"
 
 def paper_eq14(A: sp.Matrix, a0: list[sp.Expr]) -> sp.Matrix:
     r"""Eq. 14 as printed (column form):
-    :math:`[A + \operatorname{diag}(1/\alpha^*_0)]^{-1}(1 - \log\alpha^*_0)`."""
+    :math:`[A + \operatorname{diag}(1/\alpha^*_0)]^{-1}(1 - \log\alpha^*_0)`.
+
+    Paper: Lemma 1 (Eq. 14).
+    """
     M = A + sp.diag(*[1 / x for x in a0])
     return M.LUsolve(sp.Matrix([1 - sp.log(x) for x in a0]))
 

@@ -23,7 +23,10 @@ NAME = "multiclass"
 
 
 def entropy(ps: list[sp.Expr]) -> sp.Expr:
-    r""":math:`H(p) = -\sum_c p_c\log p_c`."""
+    r""":math:`H(p) = -\sum_c p_c\log p_c`.
+
+    Paper: Eq. 6 (the entropy H); beyond the paper: the K-class form.
+    """
     return -sum(p * sp.log(p) for p in ps)
 
 

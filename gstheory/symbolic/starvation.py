@@ -36,7 +36,10 @@ NAME = "theorem-2"
 def lead_hint(s1: sp.Expr, s2: sp.Expr, a1: sp.Expr, a2: sp.Expr) -> sp.Expr:
     r"""The hand-derived first-order form this derivation is checked against:
     :math:`-s_2^2 a_1(1 - a_1/a_2) / ((\lambda + a_1(s_1^2+\lambda))(\lambda/a_2 + \lambda
-    + s_2^2))` (coefficient of :math:`\delta`)."""
+    + s_2^2))` (coefficient of :math:`\delta`).
+
+    Paper: Theorem 2 (Eq. 16), first order in the coupling.
+    """
     return -s2 * a1 * (1 - a1 / a2) / ((lam + a1 * (s1 + lam)) * (lam / a2 + lam + s2))
 
 

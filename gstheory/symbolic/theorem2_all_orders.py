@@ -66,13 +66,19 @@ def _link(dyn: Dynamics) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
 
 def coupling_matrix() -> sp.Matrix:
     """Eq. 15 (:func:`gstheory.spectrum.eq15_entries`) with ``c`` a positive symbol
-    standing for ``sqrt(1 - delta^2)``."""
+    standing for ``sqrt(1 - delta^2)``.
+
+    Paper: Eq. 15 (Sec. 3.3).
+    """
     return sp.Matrix(eq15_entries(delta, lambda _: c))
 
 
 def system_matrix(dynamics: Any) -> sp.Matrix:
     r""":math:`A`: :math:`U(S^2+\lambda I)U^T/\lambda` (Eq. 10) or :math:`US^2U^T/\lambda`
-    (Eq. 9), in terms of ``c`` and ``delta`` (the dynamics' ``identity_in_M``)."""
+    (Eq. 9), in terms of ``c`` and ``delta`` (the dynamics' ``identity_in_M``).
+
+    Paper: Eq. 9, Eq. 10 (the matrix of their fixed-point equations).
+    """
     dyn = as_dynamics(dynamics)
     U = coupling_matrix()
     A = U * sp.diag(s1, s2) * U.T / lam + dyn.identity_in_M * sp.eye(2)
