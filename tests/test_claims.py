@@ -139,3 +139,20 @@ def test_own_threshold_labelled_with_paper_verdict_beside(tmp_path):
     assert paper.name.startswith("cost") and paper.expected is None
     assert paper.status == Evidence("", outcome="refuted", asserted=False).status
     assert cl.status == paper.status and not regressions([cl])
+
+
+def test_a_region_names_what_it_is_of_and_the_domain_shows_it():
+    """A check covering several settings labels its regions; the domain and the
+    counterexample carry the label, so two dynamics' boxes are told apart."""
+    from gstheory.claims.evidence import Evidence, Region
+    from gstheory.claims.registry import Check, Claim
+
+    a = Region({"delta": (0.0, 0.5)}, "certified", 1, label="exact (Eq. 9)")
+    b = Region({"delta": (0.0, 0.5)}, "certified", 1, label="Taylor (Eq. 10)")
+    bad = Region({"delta": (0.8, 0.9)}, "certified", 1, {"value": 1.0}, label="Taylor (Eq. 10)")
+    ev = Evidence("two dynamics", holds=(a, b), fails=(bad,))
+    claim = Claim("x", "Eq. 0", "s", "a", [Check("numeric", "certs", ev)])
+    assert claim.domain is not None
+    assert "exact (Eq. 9): delta in [0, 0.5]" in claim.domain
+    assert "Taylor (Eq. 10): delta in [0, 0.5]" in claim.domain
+    assert claim.counterexample is not None and claim.counterexample["of"] == bad.label

@@ -267,12 +267,17 @@ def theorem2_scan(dynamics: str, grid: int, given: Any = None) -> Callable[[], E
 
 def _cert_regions(cert, how: str = "certified") -> tuple[tuple[Region, ...],
                                                         tuple[Region, ...]]:
+    from ..dynamics import as_dynamics
+
+    dyn = as_dynamics(cert.dynamics)
+    label = f"{dyn.label} ({dyn.equation})"
     holds = (Region({k: tuple(v) for k, v in cert.box.to_dict().items()}, how,
-                    len(cert.certified)),) if cert.certified and not cert.refuted else ()
+                    len(cert.certified), label=label),) \
+        if cert.certified and not cert.refuted else ()
     fails = tuple(Region({k: tuple(v) for k, v in b.box.to_dict().items()}, how, 1,
                          {"enclosure_method": b.enclosure_method,
                           "alpha_bounds": b.alpha_bounds, "enclosure_log_alpha": b.enclosure,
-                          "value": b.derivative, "reason": b.reason})
+                          "value": b.derivative, "reason": b.reason}, label=label)
                   for b in cert.refuted[:3])
     return holds, fails
 

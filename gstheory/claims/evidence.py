@@ -41,6 +41,8 @@ class Region:
         how: ``certified`` (interval arithmetic), ``scanned`` (grid), ``measured``.
         count: boxes or grid points behind it.
         point: a verified point of the region with its value (counterexamples).
+        label: what the region is of, where one check covers several settings (e.g.
+            ``exact (Eq. 9)``); empty otherwise.
 
     Paper: none (infrastructure).
     """
@@ -49,19 +51,22 @@ class Region:
     how: str
     count: int = 1
     point: dict[str, Any] | None = None
+    label: str = ""
 
     def render(self) -> str:
-        """``delta in [0.01, 0.7] x ratio in [1.01, 1e+03] (certified, 1 box)``."""
+        """``exact (Eq. 9): delta in [0.01, 0.7] x ratio in [1.01, 1e+03] (certified, 1
+        box)``."""
         parts = [f"{k} = {_num(lo)}" if lo == hi else f"{k} in [{_num(lo)}, {_num(hi)}]"
                  for k, (lo, hi) in self.bounds.items()]
         unit = "box" if self.how == "certified" else "point"
-        return (" x ".join(parts) + f" ({self.how}, {self.count} {unit}"
+        return ((f"{self.label}: " if self.label else "") + " x ".join(parts)
+                + f" ({self.how}, {self.count} {unit}"
                 + ("" if self.count == 1 else "es" if unit == "box" else "s") + ")")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"bounds": {k: list(v) for k, v in self.bounds.items()}, "how": self.how,
-                "count": self.count, "point": self.point}
+                "count": self.count, "point": self.point, "label": self.label}
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,7 @@ class Claim:
         for name, r in regions:
             if r.point is not None:
                 return {"check": name, "how": r.how, "region": r.to_dict()["bounds"],
-                        **r.point}
+                        **({"of": r.label} if r.label else {}), **r.point}
         return None
 
     def to_dict(self) -> dict[str, Any]:
