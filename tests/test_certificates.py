@@ -10,7 +10,6 @@ import pytest
 from gstheory.certificates import (
     INV_SQRT2,
     Box,
-    _gram,
     certify_theorem2,
     enclose_derivative,
     enclose_fixed_point,
@@ -68,20 +67,6 @@ def test_fixed_point_enclosure_contains_point_solution():
     x2 = float(y[1]) + math.log(0.305)
     for k, xk in enumerate((float(y[0]) + x2, x2)):
         assert float(Y[k].a) <= xk <= float(Y[k].b)
-
-
-class _Float:
-    sqrt = staticmethod(math.sqrt)
-
-
-@pytest.mark.parametrize("delta, ratio", [(0.3, 4.0), (-0.6, 0.2), (0.9, 50.0)])
-def test_gram_matches_core_coupling_matrix(delta, ratio):
-    """The interval code's G = U S^2 U^T equals the core's Eq. 15 (coupling_matrix)."""
-    sp = perturbed_identity([ratio, 1.0], delta)
-    G = sp.U @ np.diag(sp.s2) @ sp.U.T
-    c, g11, g12, g22 = _gram(_Float, delta, ratio)
-    np.testing.assert_allclose([[g11, g12], [g12, g22]], G, rtol=1e-14, atol=1e-15)
-    assert c == pytest.approx(sp.U[0, 0])
 
 
 BACKENDS = ["mpmath"] + (["flint"] if flint_available() else [])

@@ -341,13 +341,20 @@ class MulticlassStarvation(Experiment):
             Prediction("erm-weak-only-accuracy-falls",
                        "under ERM the accuracy without the strong feature is lower at the "
                        "largest amplitude than without it (by > 5 points)",
-                       bool(ew[-1] < ew[0] - 0.05), {"ERM_weak_only_acc": ew.tolist()}),
+                       bool(ew[-1] < ew[0] - 0.05), {"ERM_weak_only_acc": ew.tolist()},
+                       # measured (quick preset, 2 seeds): 0.991 -> 0.982, a 1-point drop;
+                       # the margin falls but the weak-only accuracy barely moves
+                       asserted=False),
             Prediction("sd-keeps-weak-feature",
                        "SD keeps a larger fraction of its weak-only margin than ERM at the "
                        "largest amplitude",
                        bool(keep_sd > keep_erm),
                        {"SD_fraction": float(keep_sd), "ERM_fraction": float(keep_erm),
-                        "SD_weak_only_margin": sm.tolist()}),
+                        "SD_weak_only_margin": sm.tolist()},
+                       # measured (quick preset, 2 seeds): SD keeps 0.27 of its weak-only
+                       # margin, ERM 0.49: with K logits SD does not decouple the classes
+                       # within an example (derivation `multiclass`)
+                       asserted=False),
         ]
 
     def figures(self, config, per_seed, metrics, out_dir):
