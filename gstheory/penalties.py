@@ -87,6 +87,8 @@ class Ridge:
     lam: float
 
     name = "ridge"
+    #: Whether the penalty decouples the dual dynamics (Eq. 18: starvation matrix 0).
+    decouples = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lam", check.positive("lam", self.lam))
@@ -127,6 +129,8 @@ class SpectralDecoupling:
     gamma: float | np.ndarray = 0.0
 
     name = "sd"
+    #: Whether the penalty decouples the dual dynamics (Eq. 18: starvation matrix 0).
+    decouples = True
 
     def __post_init__(self) -> None:
         lam = _scalar_or_vector("lam", self.lam, positive=True)
@@ -181,7 +185,23 @@ class SpectralDecoupling:
 
 Penalty = Ridge | SpectralDecoupling
 #: The penalty types by their command-line names (the one mapping from strings).
-PENALTY_TYPES: dict[str, type] = {"ridge": Ridge, "sd": SpectralDecoupling}
+PENALTY_TYPES: dict[str, type[Penalty]] = {"ridge": Ridge, "sd": SpectralDecoupling}
+
+
+def penalty_type(penalty: Any) -> type[Penalty]:
+    """The penalty's type from a name (``"ridge"``, ``"sd"``), a type or an instance (the
+    batched APIs take the type, with ``lam`` given separately).
+
+    Raises:
+        ValueError: anything else, naming ``penalty`` and the allowed names.
+
+    Paper: Eq. 5, Eq. 17 (the penalty it selects).
+    """
+    if isinstance(penalty, (Ridge, SpectralDecoupling)):
+        return type(penalty)
+    if isinstance(penalty, type) and penalty in (Ridge, SpectralDecoupling):
+        return penalty
+    return PENALTY_TYPES[check.choice("penalty", penalty, tuple(PENALTY_TYPES))]
 
 
 def make_penalty(name: str, lam: Any, gamma: Any = None) -> Penalty:

@@ -47,7 +47,7 @@ from numpy.typing import ArrayLike
 from . import validation as check
 from .dynamics import NAMES, as_dynamics
 from .fixed_points import lemma1, solve_fixed_point, solve_fixed_points
-from .penalties import Ridge, SpectralDecoupling
+from .penalties import PENALTY_TYPES, Ridge, SpectralDecoupling, penalty_type
 from .sensitivity import starvation_matrices, starvation_matrix_mp
 from .spectrum import Spectrum, coupling_matrix, eq15, perturbed_identity
 
@@ -66,7 +66,7 @@ MP_DPS = 40
 MP_BUDGET = 400
 INV_SQRT2 = 1.0 / math.sqrt(2.0)
 
-PENALTIES = ("ridge", "sd")
+PENALTIES = tuple(PENALTY_TYPES)
 DYNAMICS = NAMES
 
 
@@ -122,7 +122,7 @@ class Derivatives:
     scale: np.ndarray
 
 
-def theorem2_derivatives(delta: Any, ratio: Any, lam: Any, *, penalty: str = "ridge",
+def theorem2_derivatives(delta: Any, ratio: Any, lam: Any, *, penalty: Any = "ridge",
                          dynamics: str = "exact", mp_budget: int = MP_BUDGET
                          ) -> Derivatives:
     r"""Batched :math:`\partial z_2^*/\partial s_1^2` with mpmath re-checks where in doubt.
@@ -130,7 +130,9 @@ def theorem2_derivatives(delta: Any, ratio: Any, lam: Any, *, penalty: str = "ri
     Arguments:
         delta, ratio, lam: ``(B,)`` arrays (Eq. 15 coupling in ``(-1, 1)``,
             :math:`s_1^2/s_2^2 > 0`, :math:`\lambda/s_2^2 > 0`).
-        penalty: ``ridge`` (Eq. 5) or ``sd`` (Eq. 17; ``lam`` is SD's coefficient).
+        penalty: ``ridge`` (Eq. 5) or ``sd`` (Eq. 17; ``lam`` is SD's coefficient), or
+            the type :class:`~gstheory.penalties.Ridge` /
+            :class:`~gstheory.penalties.SpectralDecoupling`.
         dynamics: ``exact`` (Eq. 9 / 18) or ``taylor`` (Eq. 10).
         mp_budget: largest number of mpmath re-checks.
 
@@ -142,7 +144,7 @@ def theorem2_derivatives(delta: Any, ratio: Any, lam: Any, *, penalty: str = "ri
 
     Paper: Theorem 2, Definition 2, Eq. 11.
     """
-    pen = check.choice("penalty", penalty, PENALTIES)
+    pen = penalty_type(penalty)
     dyn = as_dynamics(dynamics).name
     d = check.finite_array("delta", delta, ndim=1)
     B = d.shape[0]
@@ -160,7 +162,7 @@ def theorem2_derivatives(delta: Any, ratio: Any, lam: Any, *, penalty: str = "ri
         value[conv] = S[:, 0, 1]
         scale[conv] = np.max(np.abs(S), axis=(1, 2))
     doubt = ~conv | (np.abs(value) <= DOUBT_REL * scale)
-    if pen == "sd":
+    if pen.decouples:
         doubt[:] = ~conv     # exactly zero by construction (Eq. 18), not by cancellation
     rechecked = np.zeros(B, dtype=bool)
     undetermined = np.zeros(B, dtype=bool)
@@ -178,11 +180,10 @@ def theorem2_derivatives(delta: Any, ratio: Any, lam: Any, *, penalty: str = "ri
                        np.asarray(fps.alpha), scale)
 
 
-def _mp_derivative(delta: float, ratio: float, lam: float, penalty: str,
+def _mp_derivative(delta: float, ratio: float, lam: float, penalty: type,
                    dynamics: str) -> tuple[float, float]:
     sp = perturbed_identity([ratio, 1.0], delta)
-    pen = Ridge(lam) if penalty == "ridge" else SpectralDecoupling(lam)
-    S = starvation_matrix_mp(sp, pen, dynamics, dps=MP_DPS)
+    S = starvation_matrix_mp(sp, penalty(lam), dynamics, dps=MP_DPS)
     scale = max(abs(float(v)) for row in S for v in row)
     return float(S[0][1]), scale
 
@@ -244,7 +245,7 @@ class SignMap:
             "max_abs_derivative": float(np.max(np.abs(self.value))),
             "max_alpha_sum": float(np.max(self.alpha_sum)),
         }
-        if self.penalty == "ridge":
+        if not penalty_type(self.penalty).decouples:   # the sign rule of a coupled penalty
             pred = predicted_sign(D, R)
             nz = determined & (self.sign != 0)
             agree = (pred == self.sign) & nz
@@ -262,7 +263,7 @@ class SignMap:
 
 
 def scan_theorem2(delta: ArrayLike, ratio: ArrayLike, lam: ArrayLike, *,
-                  penalty: str = "ridge", dynamics: str = "exact",
+                  penalty: Any = "ridge", dynamics: str = "exact",
                   mp_budget: int = MP_BUDGET) -> SignMap:
     r"""Sign of :math:`\partial z_2^*/\partial s_1^2` on the grid ``delta x ratio x lam``.
 
@@ -290,7 +291,7 @@ def scan_theorem2(delta: ArrayLike, ratio: ArrayLike, lam: ArrayLike, *,
     res = theorem2_derivatives(D.ravel(), R.ravel(), L.ravel(), penalty=penalty,
                                dynamics=dynamics, mp_budget=mp_budget)
     shape = D.shape
-    return SignMap(penalty, dynamics, dg, rg, lg, res.value.reshape(shape),
+    return SignMap(penalty_type(penalty).name, dynamics, dg, rg, lg, res.value.reshape(shape),
                    res.sign.reshape(shape), res.undetermined.reshape(shape),
                    res.rechecked.reshape(shape), res.z[:, 0].reshape(shape),
                    res.alpha.sum(axis=1).reshape(shape))
@@ -371,7 +372,7 @@ def _boundary_record(lo: np.ndarray, hi: np.ndarray, expected: float, p1: np.nda
         vals = []
         for x in (expected - eps, expected + eps):
             d_, r_ = (x, p1[k]) if axis == "delta" else (p1[k], x)
-            vals.append(_mp_derivative(d_, r_, p2[k], "ridge", dynamics)[0])
+            vals.append(_mp_derivative(d_, r_, p2[k], Ridge, dynamics)[0])
         opposite = vals[0] * vals[1] < 0
         confirmed &= opposite
         other = ("ratio", "lam") if axis == "delta" else ("delta", "lam")

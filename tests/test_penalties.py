@@ -97,3 +97,21 @@ def test_docstring_examples_run():
     import gstheory.penalties as module
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("kind", [Ridge, SpectralDecoupling])
+def test_penalty_type_from_every_form_and_decouples_is_what_the_dual_shows(kind):
+    """penalty_type maps a name, a type or an instance to the type; ``decouples`` is True
+    exactly for the penalty whose starvation matrix vanishes (Eq. 18)."""
+    from gstheory.penalties import penalty_type
+    from gstheory.sensitivity import starvation_matrix
+    from gstheory.spectrum import perturbed_identity
+
+    assert penalty_type(kind.name) is kind
+    assert penalty_type(kind) is kind
+    assert penalty_type(kind(0.1)) is kind
+    S = starvation_matrix(perturbed_identity([9.0, 1.0], 0.3), kind(0.1))
+    off = abs(float(S[0, 1])) + abs(float(S[1, 0]))
+    assert kind.decouples == (off < 1e-12)
+    with pytest.raises(ValueError, match="penalty"):
+        penalty_type("lasso")

@@ -18,7 +18,7 @@ from .. import validation as check
 from ..contexts import FLOAT, Context
 from ..dual import assemble_system, check_scale
 from ..dynamics import Dynamics, as_dynamics
-from ..penalties import PENALTY_TYPES, Ridge, SpectralDecoupling
+from ..penalties import Ridge, SpectralDecoupling, penalty_type
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,11 +94,7 @@ def batch_penalty(penalty: Any, lam: Any, gamma: Any) -> tuple[type, Any, Any]:
         if isinstance(penalty, Ridge):
             return Ridge, penalty.lam, None
         return SpectralDecoupling, penalty.lam, penalty.gamma
-    kind: type
-    if isinstance(penalty, type) and penalty in (Ridge, SpectralDecoupling):
-        kind = penalty
-    else:
-        kind = PENALTY_TYPES[check.choice("penalty", penalty, tuple(PENALTY_TYPES))]
+    kind = penalty_type(penalty)
     if lam is None:
         raise check.fail("lam", lam, "is required (a scalar, (B,) or, for sd, (B, n))")
     return kind, lam, gamma
