@@ -286,7 +286,7 @@ def _train(config, method_name, data, seed, device) -> dict:
     for step in progress(range(steps), desc=f"{method_name} seed {seed}"):
         loss = method.loss(forward(), ys, step=step, params=params)
         if not torch.isfinite(loss):
-            raise diverged(f"colored-mnist {method_name}, seed {seed}", float(loss), step,
+            raise diverged(f"colored-mnist {method_name}, seed {seed}", float(loss.detach()), step,
                            lr)
         opt.zero_grad()
         loss.backward()

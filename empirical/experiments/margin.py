@@ -194,7 +194,7 @@ def _train(model, method, X, Y, *, epochs, batch, lr, momentum, seed, desc):
             loss = method.loss([model(X[b])], [Y[b]])
             step += 1
             if not torch.isfinite(loss):
-                raise diverged(desc, float(loss), step, lr)
+                raise diverged(desc, float(loss.detach()), step, lr)
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -242,7 +242,7 @@ def train_seed(config: MinorityGroupsConfig, ds, seed: int, device) -> dict:
             loss = sum(m.loss([logits[k]], [Y[b]], step=step, groups=[G[b]])
                        for k, m in enumerate(methods))
             if not torch.isfinite(loss):
-                raise diverged(f"minority-groups seed {seed}", float(loss), step,
+                raise diverged(f"minority-groups seed {seed}", float(loss.detach()), step,
                                config.lr)
             opt.zero_grad()
             loss.backward()
@@ -333,7 +333,7 @@ def train_celeba_seed(config: MinorityGroupsConfig, seed: int, device) -> dict:
                 loss = method.loss([model(x)[:, 0]], [y], step=step, groups=[g])
                 if not torch.isfinite(loss):
                     raise diverged(f"minority-groups celeba {name} seed {seed}",
-                                   float(loss), step, config.celeba_lr)
+                                   float(loss.detach()), step, config.celeba_lr)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
