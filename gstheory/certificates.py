@@ -81,7 +81,7 @@ from mpmath.ctx_iv import MPIntervalContext
 
 from . import validation as check
 from .dual import assemble_system
-from .dynamics import NAMES, Dynamics, as_dynamics
+from .dynamics import Dynamics, as_dynamics
 from .solvers.newton import newton
 from .spectrum import eq15, eq15_gram
 
@@ -102,8 +102,6 @@ DELTA_RANGE = (-0.99, 0.99)
 RATIO_RANGE = (1e-4, 1e4)
 LAM_RANGE = (1e-6, 1e4)
 
-#: The dynamics a certificate handles (every registered one).
-DYNAMICS = NAMES
 STATUSES = ("certified", "refuted", "undecided")
 STATEMENTS = {"signed": "d z2*/d s1^2 < 0", "magnitude": "d|z2*|/d s1^2 < 0 where z2* != 0"}
 BACKENDS = ("auto", "mpmath", "flint")

@@ -44,12 +44,10 @@ import numpy as np
 
 from . import validation as check
 from .contexts import FLOAT, Context
-from .dynamics import NAMES, Dynamics, as_dynamics
+from .dynamics import Dynamics, as_dynamics
 from .penalties import Penalty, Ridge, as_penalty, finite_result
 from .spectrum import Spectrum
 
-#: The dynamics' names (kept for callers of ``gstheory.dual.DYNAMICS``).
-DYNAMICS = NAMES
 #: Largest coupling ``s^2 / lambda`` (and ``1 / lambda`` for SD) handled in float64: beyond
 #: it ``alpha*`` approaches float64's exponent range; the paper's regime is <= 1e7.
 MAX_COUPLING = 1e100

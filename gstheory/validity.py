@@ -45,7 +45,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import validation as check
-from .dynamics import NAMES, as_dynamics
+from .dynamics import as_dynamics
 from .fixed_points import lemma1, solve_fixed_point, solve_fixed_points
 from .penalties import PENALTY_TYPES, Ridge, SpectralDecoupling, penalty_type
 from .sensitivity import starvation_matrices, starvation_matrix_mp
@@ -67,7 +67,6 @@ MP_BUDGET = 400
 INV_SQRT2 = 1.0 / math.sqrt(2.0)
 
 PENALTIES = tuple(PENALTY_TYPES)
-DYNAMICS = NAMES
 
 
 # ------------------------------------------------------------------------- building blocks
@@ -781,7 +780,7 @@ def scan_starvation_magnitude(n_values: Sequence[int] = (3, 4, 5, 6),
     d = check.open_interval("delta", delta, -1.0, 1.0)
     samples = check.integer("samples", samples, minimum=1)
     lm = check.positive("lam", lam)
-    dyn = check.choice("dynamics", dynamics, DYNAMICS)
+    dyn = as_dynamics(dynamics).name
     rng = np.random.default_rng(check.integer("seed", seed, minimum=0))
     shape = (len(cps), len(ns))
     strong, weak, rule, undef, pairs = (np.zeros(shape) for _ in range(5))
