@@ -31,8 +31,6 @@ import numpy as np
 
 from . import validation as check
 
-PENALTY_NAMES = ("ridge", "sd")
-
 
 def finite_result(name: str, value: Any, compute: Any) -> Any:
     """Evaluate ``compute()`` with float warnings silenced; a non-finite result is refused
@@ -186,6 +184,8 @@ class SpectralDecoupling:
 Penalty = Ridge | SpectralDecoupling
 #: The penalty types by their command-line names (the one mapping from strings).
 PENALTY_TYPES: dict[str, type[Penalty]] = {"ridge": Ridge, "sd": SpectralDecoupling}
+#: The penalties' command-line names.
+PENALTY_NAMES: tuple[str, ...] = tuple(PENALTY_TYPES)
 
 
 def penalty_type(penalty: Any) -> type[Penalty]:

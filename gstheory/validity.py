@@ -47,7 +47,7 @@ from numpy.typing import ArrayLike
 from . import validation as check
 from .dynamics import as_dynamics
 from .fixed_points import lemma1, solve_fixed_point, solve_fixed_points
-from .penalties import PENALTY_TYPES, Ridge, SpectralDecoupling, penalty_type
+from .penalties import Ridge, SpectralDecoupling, penalty_type
 from .sensitivity import starvation_matrices, starvation_matrix_mp
 from .spectrum import Spectrum, coupling_matrix, eq15, perturbed_identity
 
@@ -66,7 +66,6 @@ MP_DPS = 40
 MP_BUDGET = 400
 INV_SQRT2 = 1.0 / math.sqrt(2.0)
 
-PENALTIES = tuple(PENALTY_TYPES)
 
 
 # ------------------------------------------------------------------------- building blocks
