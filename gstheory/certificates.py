@@ -578,12 +578,13 @@ def _float_fixed_points(points: list[tuple[float, float, float]], dyn: Dynamics,
         except (ValueError, OverflowError):
             x0 = None
     r = newton(M, c, dyn, x0)
-    if x0 is not None and not r.converged.all():
+    x, ok = r.x, r.converged
+    if x0 is not None and not ok.all():      # a cold start for the warm starts that failed
         cold = newton(M, c, dyn)
-        r = cold if cold.converged.sum() > r.converged.sum() else r
-    loga = dyn.log_alpha(r.x)
-    return [_to_y(loga[k], p[2], math.log) if r.converged[k] else None
-            for k, p in enumerate(points)]
+        x = np.where(ok[:, None], x, cold.x)
+        ok = ok | cold.converged
+    loga = dyn.log_alpha(x)
+    return [_to_y(loga[k], p[2], math.log) if ok[k] else None for k, p in enumerate(points)]
 
 
 def _estimates(box: Box, dyn: Dynamics, guess: Any

@@ -188,3 +188,22 @@ def test_time_budget_and_refuted_boxes_carry_enclosures():
                            enclosure="numeric", max_depth=8)
     assert num.refuted and all(v.enclosure is not None and v.enclosure_method in
                                ("Miranda", "Krawczyk") for v in num.refuted)
+
+
+@pytest.mark.parametrize("dynamics", ["exact", "taylor"])
+def test_point_solves_do_not_depend_on_the_start(dynamics):
+    """The batched point solves (the Newton engine, warm-started from a parent box) reach
+    the same fixed points from a far-off start as from the engine's own guess, and
+    point_fixed_point's mpmath polish agrees with them."""
+    from gstheory.certificates import _float_fixed_points
+    from gstheory.dynamics import as_dynamics
+
+    dyn = as_dynamics(dynamics)
+    pts = [(0.1, 4.0, 0.5), (0.3, 2.0, 0.1), (-0.5, 50.0, 3.0), (0.9, 1.5, 1e-3)]
+    cold = _float_fixed_points(pts, dyn)
+    warm = _float_fixed_points(pts, dyn, [30.0, -30.0])
+    for a, b, p in zip(cold, warm, pts):
+        assert a is not None and b is not None
+        assert np.allclose(a, b, rtol=1e-12, atol=1e-12)
+        y = point_fixed_point(*p, dynamics=dynamics)
+        assert np.allclose([float(v) for v in y], a, rtol=1e-12, atol=1e-12)
