@@ -73,6 +73,7 @@ import heapq
 import math
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import mpmath
@@ -750,14 +751,12 @@ def _enclosures(B: Any, box: Box, dyn: Dynamics, centre: list[Any],
     r"""Verified enclosures of :math:`\log\alpha^*` over ``box``, cheapest first:
     ``(X, method)`` pairs (Miranda first on a wide box, Krawczyk first on a narrow one)."""
     narrow = all(hi - lo <= 1e-6 * (1 + abs(lo)) for lo, hi in box.coords())
-    methods: tuple[tuple[str, Any], ...] = (
-        (("Krawczyk", _krawczyk), ("Miranda", _miranda)) if narrow
-        else (("Miranda", _miranda), ("Krawczyk", _krawczyk)))
-    for name, fn in methods:
+    miranda = ("Miranda", partial(_miranda, corners=corners))
+    krawczyk = ("Krawczyk", _krawczyk)
+    for name, fn in ((krawczyk, miranda) if narrow else (miranda, krawczyk)):
         try:
             with _flint_prec(B):
-                X = (_miranda(B, box, dyn, centre, corners) if fn is _miranda
-                     else _krawczyk(B, box, dyn, centre))
+                X = fn(B, box, dyn, centre)
         except (ValueError, OverflowError, ZeroDivisionError):
             X = None
         if X is not None:
